@@ -1,0 +1,130 @@
+//! The contract between the ISA-independent driver (`crate::plan::exec`) and the
+//! per-ISA block kernels, plus the kernel registry.
+//!
+//! A *block kernel* computes, for one range of output pixels and one range of output-channel
+//! panels, the contribution of one block of `k` input channels. It loops over register tiles
+//! itself (so that a specialized kernel can see its constant sizes across the whole loop nest)
+//! and calls an `#[inline(always)]` microkernel that keeps an MR × NR tile of sums in registers
+//! for the whole `k` loop.
+//!
+//! Conventions, in both layouts: MR is the broadcast side of the tile and NR the vector side.
+//! * NCHW: MR output channels (broadcast from packed weights) × NR pixels (vector loads from
+//!   the caller's input planes).
+//! * NHWC: MR pixels (broadcast from the caller's input pixels) × NR output channels (vector
+//!   loads from packed weights).
+
+pub(crate) mod nchw_tile;
+pub(crate) mod nhwc_tile;
+pub(crate) mod registry;
+pub(crate) mod simd;
+
+pub use registry::{kernels, KernelInfo};
+
+/// What to do around the sums of one block.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Epilogue {
+    /// Start from the values already in the output (a later block of input channels) instead of 0.
+    pub load_c: bool,
+    /// Apply bias, residual and activation and store the final values (the last block).
+    pub finish: bool,
+    /// Whether to clamp to `[lo, hi]` when finishing. NaN passes through unchanged.
+    pub clamp: bool,
+    pub lo: f32,
+    pub hi: f32,
+}
+
+/// One NCHW block: `panels` panels of MR output channels × `n` consecutive output pixels of
+/// one run (pixels whose input positions are `x_ps` elements apart).
+///
+/// Every pointer is valid for exactly the elements this description implies and no more:
+/// the kernel must not read input pixels past `n` (masked or narrower loads in tails).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NchwBlock {
+    /// Input channels in this block.
+    pub k: usize,
+    /// Packed weights of the first panel: `[k][MR]`; panel `j` starts at `w + j·k·MR`.
+    pub w: *const f32,
+    /// Packed bias of the first panel (MR per panel, zero padded), or null.
+    pub bias: *const f32,
+    /// Number of panels.
+    pub panels: usize,
+    /// Valid output channels in the last panel (1..=MR); earlier panels are full.
+    pub m_last: usize,
+    /// Input at the block's first channel and the run's first pixel.
+    pub x: *const f32,
+    /// Elements between consecutive input channels (H·W).
+    pub x_cs: usize,
+    /// Elements between consecutive pixels of the run in the input (the horizontal stride).
+    pub x_ps: usize,
+    /// Pixels in the run.
+    pub n: usize,
+    /// Output at the first panel's first channel and the run's first pixel.
+    pub y: *mut f32,
+    /// Elements between consecutive output channels (Hout·Wout).
+    pub y_cs: usize,
+    /// Residual, same indexing as `y`, or null.
+    pub r: *const f32,
+    pub ep: Epilogue,
+}
+
+/// Maps a flat output pixel index of one image to its input pixel.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PixelMap {
+    /// Output width.
+    pub wout: usize,
+    /// Input width.
+    pub w: usize,
+    pub sh: usize,
+    pub sw: usize,
+}
+
+impl PixelMap {
+    /// Input pixel index (row-major over H×W) of output pixel `p`.
+    #[inline(always)]
+    pub fn input_pixel(&self, p: usize) -> usize {
+        if self.sh == 1 && self.sw == 1 {
+            p
+        } else {
+            let oh = p / self.wout;
+            let ow = p - oh * self.wout;
+            oh * self.sh * self.w + ow * self.sw
+        }
+    }
+}
+
+/// One NHWC block: `panels` panels of NR output channels × output pixels `p0..p1` of one image.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NhwcBlock {
+    /// Input channels in this block.
+    pub k: usize,
+    /// Packed weights of the first panel: `[k][NR]`; panel `j` starts at `w + j·k·NR`. The last
+    /// panel is `[k][round_up(n_last, lanes)]`, zero padded.
+    pub w: *const f32,
+    /// Packed bias of the first panel (zero padded), or null.
+    pub bias: *const f32,
+    pub panels: usize,
+    /// Valid output channels in the last panel (1..=NR).
+    pub n_last: usize,
+    /// Input image at the block's first channel; pixel `q` starts at `x + q·x_ps`.
+    pub x: *const f32,
+    /// Elements per input pixel (Cin).
+    pub x_ps: usize,
+    pub map: PixelMap,
+    /// First and one-past-last output pixel (flat index within the image).
+    pub p0: usize,
+    pub p1: usize,
+    /// Output image at the first panel's first channel; pixel `p` starts at `y + p·y_ps`.
+    pub y: *mut f32,
+    /// Elements per output pixel (Cout).
+    pub y_ps: usize,
+    /// Residual, same indexing as `y`, or null.
+    pub r: *const f32,
+    pub ep: Epilogue,
+}
+
+/// A block kernel's entry point.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Entry {
+    Nchw(unsafe fn(&NchwBlock)),
+    Nhwc(unsafe fn(&NhwcBlock)),
+}

@@ -1,0 +1,47 @@
+//! The vector primitives a block kernel needs, one implementation per ISA (in that ISA's
+//! folder). The microkernels in `nchw_tile.rs` / `nhwc_tile.rs` are written once against this
+//! trait and instantiated inside each ISA's `#[target_feature]` entry points, where every
+//! `#[inline(always)]` primitive compiles to the ISA's instructions.
+//!
+//! Tails: `mask(valid)` describes the lanes below `valid`; masked loads must not touch memory
+//! of lanes at or past `valid` (that is what keeps every kernel inside the caller's buffers),
+//! and masked stores must write only those lanes.
+
+/// One ISA's f32 vector operations.
+pub(crate) trait Simd {
+    /// f32 lanes per vector.
+    const LANES: usize;
+    /// A vector of `LANES` f32.
+    type V: Copy;
+    /// Which lanes of a tail vector are valid.
+    type M: Copy;
+
+    unsafe fn zero() -> Self::V;
+    unsafe fn splat(x: f32) -> Self::V;
+    /// The lanes below `valid` (`valid ≤ LANES`).
+    unsafe fn mask(valid: usize) -> Self::M;
+    /// All lanes, unaligned.
+    unsafe fn load(p: *const f32) -> Self::V;
+    unsafe fn store(p: *mut f32, v: Self::V);
+    /// Lanes below the mask's count from `p`, zero elsewhere; reads nothing past them.
+    unsafe fn load_masked(p: *const f32, m: Self::M) -> Self::V;
+    /// Writes only the mask's lanes.
+    unsafe fn store_masked(p: *mut f32, m: Self::M, v: Self::V);
+    /// Lanes `l < valid` from `p + 2l`, zero elsewhere; reads nothing past `p + 2(valid − 1)`.
+    unsafe fn load_stride2(p: *const f32, valid: usize) -> Self::V;
+    /// `a · b + c` (fused where the ISA has FMA).
+    unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    /// `min(max(v, lo), hi)`, NaN lanes stay NaN.
+    unsafe fn clamp(v: Self::V, lo: Self::V, hi: Self::V) -> Self::V;
+
+    /// Lanes `l < valid` from `p + l·stride`, zero elsewhere (any stride; used for stride ≥ 3).
+    #[inline(always)]
+    unsafe fn load_strided(p: *const f32, stride: usize, valid: usize) -> Self::V {
+        let mut lanes = [0.0f32; 64];
+        for (l, v) in lanes.iter_mut().enumerate().take(valid) {
+            *v = *p.add(l * stride);
+        }
+        Self::load(lanes.as_ptr())
+    }
+}

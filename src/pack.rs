@@ -1,0 +1,127 @@
+//! Weight packing: the order each block kernel reads, done once at plan creation.
+//!
+//! Input channels are cut into blocks of `kc`; within a block, output channels are cut into
+//! panels. A panel of `k` input channels is stored `[k][width]` so the microkernel reads it
+//! front to back with unit stride:
+//! * NCHW (broadcast side): every panel has width MR, zero padded.
+//! * NHWC (vector side): full panels have width NR; the last one is padded only to a whole
+//!   number of vectors, so thin layers (Cout = 24) do not pay for a 64-wide panel.
+//!
+//! The bias is padded to the same panel widths, which makes bias index = output channel.
+
+use crate::kernel::KernelInfo;
+use crate::spec::Layout;
+
+/// A heap buffer of f32 aligned to 64 bytes (one cache line, one zmm).
+#[derive(Clone, Debug)]
+pub(crate) struct AlignedBuf {
+    chunks: Vec<Chunk>,
+    len: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
+struct Chunk([f32; 16]);
+
+impl AlignedBuf {
+    pub fn zeroed(len: usize) -> Self {
+        AlignedBuf {
+            chunks: vec![Chunk([0.0; 16]); len.div_ceil(16)],
+            len,
+        }
+    }
+    pub fn as_mut_slice(&mut self) -> &mut [f32] {
+        // SAFETY: `Chunk` is `repr(C)` over `[f32; 16]` with no padding (64 bytes), so the
+        // chunks are `16 · chunks.len() ≥ len` contiguous, initialized f32 values; access is
+        // unique through `&mut self`.
+        unsafe { std::slice::from_raw_parts_mut(self.chunks.as_mut_ptr().cast::<f32>(), self.len) }
+    }
+    pub fn as_ptr(&self) -> *const f32 {
+        self.chunks.as_ptr().cast::<f32>()
+    }
+    pub fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// Panel geometry of the output-channel dimension for one kernel.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Panels {
+    /// Nominal panel width (MR for NCHW, NR for NHWC).
+    pub width: usize,
+    /// Number of panels.
+    pub count: usize,
+    /// Valid output channels in the last panel.
+    pub last_valid: usize,
+    /// Stored width of the last panel.
+    pub last_width: usize,
+}
+
+impl Panels {
+    pub fn new(kernel: &KernelInfo, cout: usize) -> Self {
+        let width = match kernel.layout {
+            Layout::Nchw => kernel.mr,
+            Layout::Nhwc => kernel.nr,
+        };
+        let count = cout.div_ceil(width);
+        let last_valid = cout - (count - 1) * width;
+        let last_width = match kernel.layout {
+            Layout::Nchw => width,
+            Layout::Nhwc => last_valid.next_multiple_of(kernel.lanes),
+        };
+        Panels {
+            width,
+            count,
+            last_valid,
+            last_width,
+        }
+    }
+    /// Output channels including padding: packed floats per input channel.
+    pub fn padded(&self) -> usize {
+        (self.count - 1) * self.width + self.last_width
+    }
+    /// Stored width of panel `j`.
+    pub fn width_of(&self, j: usize) -> usize {
+        if j + 1 == self.count {
+            self.last_width
+        } else {
+            self.width
+        }
+    }
+}
+
+/// Packs `weights` (`[cout][cin]`, row-major) for `kernel`.
+pub(crate) fn pack_weights(kernel: &KernelInfo, cin: usize, cout: usize, weights: &[f32]) -> AlignedBuf {
+    debug_assert_eq!(weights.len(), cin * cout);
+    let panels = Panels::new(kernel, cout);
+    let mut buf = AlignedBuf::zeroed(cin * panels.padded());
+    let out = buf.as_mut_slice();
+    let mut pos = 0;
+    let mut k0 = 0;
+    while k0 < cin {
+        let k = kernel.kc.min(cin - k0);
+        for j in 0..panels.count {
+            let width = panels.width_of(j);
+            for kk in 0..k {
+                for c in 0..width {
+                    let co = j * panels.width + c;
+                    if co < cout {
+                        out[pos] = weights[co * cin + k0 + kk];
+                    }
+                    pos += 1;
+                }
+            }
+        }
+        k0 += k;
+    }
+    debug_assert_eq!(pos, out.len());
+    buf
+}
+
+/// Pads `bias` to the panel layout (bias index = output channel).
+pub(crate) fn pack_bias(kernel: &KernelInfo, cout: usize, bias: &[f32]) -> AlignedBuf {
+    let panels = Panels::new(kernel, cout);
+    let mut buf = AlignedBuf::zeroed(panels.padded());
+    buf.as_mut_slice()[..cout].copy_from_slice(bias);
+    buf
+}

@@ -1,0 +1,64 @@
+//! AVX2 + FMA: 16 ymm registers of 8 f32 lanes; tails use maskload / maskstore.
+
+mod ops;
+
+use crate::kernel::nchw_tile::nchw_block;
+use crate::kernel::nhwc_tile::nhwc_block;
+use crate::kernel::{Entry, KernelInfo, NchwBlock, NhwcBlock};
+use crate::spec::{Isa, Layout};
+pub(crate) use ops::Avx2;
+
+/// f32 lanes per ymm register.
+pub(crate) const LANES: usize = 8;
+
+/// Generic NCHW tile: 6 output channels × 2 ymm of pixels (16) = 12 accumulators, plus 2
+/// pixel vectors and a broadcast: 15 of 16 registers.
+const NCHW_MR: usize = 6;
+const NCHW_NV: usize = 2;
+/// Generic NHWC tile: 6 pixels × 2 ymm of output channels (16) = 12 accumulators.
+const NHWC_MR: usize = 6;
+const NHWC_NV: usize = 2;
+
+pub(crate) static NCHW: KernelInfo = KernelInfo {
+    name: "f32_nchw_6x16__avx2",
+    isa: Isa::Avx2,
+    layout: Layout::Nchw,
+    cin: None,
+    cout: None,
+    mr: NCHW_MR,
+    nr: NCHW_NV * LANES,
+    lanes: LANES,
+    kc: 256,
+    mc: 384,
+    nc: 480,
+    entry: Entry::Nchw(nchw_generic),
+};
+
+pub(crate) static NHWC: KernelInfo = KernelInfo {
+    name: "f32_nhwc_6x16__avx2",
+    isa: Isa::Avx2,
+    layout: Layout::Nhwc,
+    cin: None,
+    cout: None,
+    mr: NHWC_MR,
+    nr: NHWC_NV * LANES,
+    lanes: LANES,
+    kc: 256,
+    mc: 384,
+    nc: 480,
+    entry: Entry::Nhwc(nhwc_generic),
+};
+
+/// # Safety
+/// The CPU must support AVX2 and FMA; `b` must describe buffers as documented on [`NchwBlock`].
+#[target_feature(enable = "avx2,fma")]
+unsafe fn nchw_generic(b: &NchwBlock) {
+    nchw_block::<Avx2, NCHW_MR, NCHW_NV>(b, b.k)
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA; `b` must describe buffers as documented on [`NhwcBlock`].
+#[target_feature(enable = "avx2,fma")]
+unsafe fn nhwc_generic(b: &NhwcBlock) {
+    nhwc_block::<Avx2, NHWC_MR, NHWC_NV>(b, b.k)
+}

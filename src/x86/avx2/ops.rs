@@ -1,0 +1,71 @@
+//! `Simd` for AVX2 + FMA. Tails use VMASKMOVPS: masked-off lanes are neither read nor
+//! written and cannot fault.
+
+use std::arch::x86_64::*;
+
+use crate::kernel::simd::Simd;
+
+/// AVX2 + FMA, 8 f32 lanes.
+pub(crate) struct Avx2;
+
+impl Simd for Avx2 {
+    const LANES: usize = 8;
+    type V = __m256;
+    /// Lanes with the sign bit set are valid.
+    type M = __m256i;
+
+    #[inline(always)]
+    unsafe fn zero() -> __m256 {
+        _mm256_setzero_ps()
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> __m256 {
+        _mm256_set1_ps(x)
+    }
+    #[inline(always)]
+    unsafe fn mask(valid: usize) -> __m256i {
+        let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(valid.min(8) as i32), lane)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> __m256 {
+        _mm256_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: __m256) {
+        _mm256_storeu_ps(p, v)
+    }
+    #[inline(always)]
+    unsafe fn load_masked(p: *const f32, m: __m256i) -> __m256 {
+        _mm256_maskload_ps(p, m)
+    }
+    #[inline(always)]
+    unsafe fn store_masked(p: *mut f32, m: __m256i, v: __m256) {
+        _mm256_maskstore_ps(p, m, v)
+    }
+    #[inline(always)]
+    unsafe fn load_stride2(p: *const f32, valid: usize) -> __m256 {
+        // Pixels l < valid sit at elements 2l: load the 2·valid − 1 elements spanning them in
+        // two masked halves, keep the even ones, and put the 64-bit pairs back in order.
+        let span = (2 * valid).saturating_sub(1);
+        let lo = _mm256_maskload_ps(p, Self::mask(span.min(8)));
+        let hi = _mm256_maskload_ps(p.add(8), Self::mask(span.saturating_sub(8)));
+        // [e0 e2 e8 e10 | e4 e6 e12 e14]
+        let even = _mm256_shuffle_ps::<0b10_00_10_00>(lo, hi);
+        // 64-bit pairs (e0 e2)(e8 e10)(e4 e6)(e12 e14) → order 0, 2, 1, 3.
+        _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(even)))
+    }
+    #[inline(always)]
+    unsafe fn fma(a: __m256, b: __m256, c: __m256) -> __m256 {
+        _mm256_fmadd_ps(a, b, c)
+    }
+    #[inline(always)]
+    unsafe fn add(a: __m256, b: __m256) -> __m256 {
+        _mm256_add_ps(a, b)
+    }
+    #[inline(always)]
+    unsafe fn clamp(v: __m256, lo: __m256, hi: __m256) -> __m256 {
+        // VMAXPS/VMINPS return their second operand when either is NaN: v's NaN survives.
+        _mm256_min_ps(hi, _mm256_max_ps(lo, v))
+    }
+}

@@ -1,0 +1,65 @@
+//! AVX-512F: 32 zmm registers of 16 f32 lanes, mask registers for every tail.
+
+mod ops;
+
+use crate::kernel::nchw_tile::nchw_block;
+use crate::kernel::nhwc_tile::nhwc_block;
+use crate::kernel::{Entry, KernelInfo, NchwBlock, NhwcBlock};
+use crate::spec::{Isa, Layout};
+pub(crate) use ops::Avx512;
+
+/// f32 lanes per zmm register.
+pub(crate) const LANES: usize = 16;
+
+/// Generic NCHW tile: 8 output channels × 3 zmm of pixels (48) = 24 accumulators, plus 3
+/// pixel vectors and a broadcast: 28 of 32 registers. 8 divides every channel count of ResNet
+/// and MobileNet, so no panel is padded there.
+const NCHW_MR: usize = 8;
+const NCHW_NV: usize = 3;
+/// Generic NHWC tile: 6 pixels × 4 zmm of output channels (64) = 24 accumulators.
+const NHWC_MR: usize = 6;
+const NHWC_NV: usize = 4;
+
+pub(crate) static NCHW: KernelInfo = KernelInfo {
+    name: "f32_nchw_8x48__avx512",
+    isa: Isa::Avx512,
+    layout: Layout::Nchw,
+    cin: None,
+    cout: None,
+    mr: NCHW_MR,
+    nr: NCHW_NV * LANES,
+    lanes: LANES,
+    kc: 256,
+    mc: 512,
+    nc: 480,
+    entry: Entry::Nchw(nchw_generic),
+};
+
+pub(crate) static NHWC: KernelInfo = KernelInfo {
+    name: "f32_nhwc_6x64__avx512",
+    isa: Isa::Avx512,
+    layout: Layout::Nhwc,
+    cin: None,
+    cout: None,
+    mr: NHWC_MR,
+    nr: NHWC_NV * LANES,
+    lanes: LANES,
+    kc: 256,
+    mc: 512,
+    nc: 480,
+    entry: Entry::Nhwc(nhwc_generic),
+};
+
+/// # Safety
+/// The CPU must support AVX-512F; `b` must describe buffers as documented on [`NchwBlock`].
+#[target_feature(enable = "avx512f")]
+unsafe fn nchw_generic(b: &NchwBlock) {
+    nchw_block::<Avx512, NCHW_MR, NCHW_NV>(b, b.k)
+}
+
+/// # Safety
+/// The CPU must support AVX-512F; `b` must describe buffers as documented on [`NhwcBlock`].
+#[target_feature(enable = "avx512f")]
+unsafe fn nhwc_generic(b: &NhwcBlock) {
+    nhwc_block::<Avx512, NHWC_MR, NHWC_NV>(b, b.k)
+}

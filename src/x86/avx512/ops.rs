@@ -1,0 +1,71 @@
+//! `Simd` for AVX-512F. Tails use mask registers: a masked load does not touch (or fault on)
+//! the memory of masked-off lanes.
+
+use std::arch::x86_64::*;
+
+use crate::kernel::simd::Simd;
+
+/// AVX-512F, 16 f32 lanes.
+pub(crate) struct Avx512;
+
+impl Simd for Avx512 {
+    const LANES: usize = 16;
+    type V = __m512;
+    type M = __mmask16;
+
+    #[inline(always)]
+    unsafe fn zero() -> __m512 {
+        _mm512_setzero_ps()
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> __m512 {
+        _mm512_set1_ps(x)
+    }
+    #[inline(always)]
+    unsafe fn mask(valid: usize) -> __mmask16 {
+        if valid >= 16 {
+            0xFFFF
+        } else {
+            ((1u32 << valid) - 1) as __mmask16
+        }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> __m512 {
+        _mm512_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: __m512) {
+        _mm512_storeu_ps(p, v)
+    }
+    #[inline(always)]
+    unsafe fn load_masked(p: *const f32, m: __mmask16) -> __m512 {
+        _mm512_maskz_loadu_ps(m, p)
+    }
+    #[inline(always)]
+    unsafe fn store_masked(p: *mut f32, m: __mmask16, v: __m512) {
+        _mm512_mask_storeu_ps(p, m, v)
+    }
+    #[inline(always)]
+    unsafe fn load_stride2(p: *const f32, valid: usize) -> __m512 {
+        // Pixels l < valid sit at elements 2l: load the 2·valid − 1 elements spanning them
+        // (never past the last one) in two masked halves and keep the even elements.
+        let span = (2 * valid).saturating_sub(1);
+        let lo = _mm512_maskz_loadu_ps(Self::mask(span.min(16)), p);
+        let hi = _mm512_maskz_loadu_ps(Self::mask(span.saturating_sub(16)), p.add(16));
+        let even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+        _mm512_permutex2var_ps(lo, even, hi)
+    }
+    #[inline(always)]
+    unsafe fn fma(a: __m512, b: __m512, c: __m512) -> __m512 {
+        _mm512_fmadd_ps(a, b, c)
+    }
+    #[inline(always)]
+    unsafe fn add(a: __m512, b: __m512) -> __m512 {
+        _mm512_add_ps(a, b)
+    }
+    #[inline(always)]
+    unsafe fn clamp(v: __m512, lo: __m512, hi: __m512) -> __m512 {
+        // VMAXPS/VMINPS return their second operand when either is NaN: v's NaN survives.
+        _mm512_min_ps(hi, _mm512_max_ps(lo, v))
+    }
+}

@@ -1,0 +1,107 @@
+//! Every ISA this CPU supports × both layouts × stride 1/2 × batch 1/3 × every epilogue, over
+//! channel counts and pixel counts chosen to hit every tail of every tile, against the f64
+//! reference. Outputs start as NaN, so an element a kernel forgets to write fails.
+
+mod common;
+
+use common::*;
+use conv1x1::{Dims, KernelKind, Layout};
+
+/// Channel counts: below, at and just past every vector width and tile (1..256).
+const CHANNELS: [usize; 11] = [1, 3, 7, 8, 15, 16, 17, 33, 64, 100, 256];
+/// Input images with 1, 2, 7, 15, 16, 17, 31, 49, 100 and 3136 pixels.
+const IMAGES: [(usize, usize); 10] = [
+    (1, 1),
+    (1, 2),
+    (7, 1),
+    (3, 5),
+    (4, 4),
+    (1, 17),
+    (31, 1),
+    (7, 7),
+    (10, 10),
+    (56, 56),
+];
+
+/// A cross product that pairs every channel count with several others and with several image
+/// sizes, keeping the big image for the cheap channel pairs.
+fn shapes() -> Vec<(usize, usize, (usize, usize))> {
+    let mut out = Vec::new();
+    for (i, &cin) in CHANNELS.iter().enumerate() {
+        for step in [1, 4, 7] {
+            let cout = CHANNELS[(i + step) % CHANNELS.len()];
+            let mut img = IMAGES[(i * 3 + step) % IMAGES.len()];
+            if img == (56, 56) && cin * cout > 64 * 17 {
+                img = (10, 10);
+            }
+            out.push((cin, cout, img));
+        }
+    }
+    // The big image once per layout with a real channel pair, and the blocking edges:
+    // Cin past one k block (256), Cout past one channel block, pixels past one pixel block.
+    out.push((64, 16, (56, 56)));
+    out.push((513, 17, (3, 5)));
+    out.push((20, 600, (5, 5)));
+    out.push((9, 40, (30, 33)));
+    out
+}
+
+fn sweep(layout: Layout) {
+    let mut seed = 1;
+    for isa in isas() {
+        for &(cin, cout, (h, w)) in &shapes() {
+            for stride in [(1, 1), (2, 2)] {
+                for batch in [1, 3] {
+                    // Cycle the epilogues across the sweep so each meets every shape family.
+                    let epi = EPILOGUES[(seed as usize) % EPILOGUES.len()];
+                    seed += 1;
+                    let case = Case {
+                        isa,
+                        layout,
+                        cin,
+                        cout,
+                        dims: Dims::new(batch, h, w),
+                        stride,
+                        epi,
+                        kernel: KernelKind::Generic,
+                    };
+                    check_case(&case, seed);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn nchw_matches_reference() {
+    sweep(Layout::Nchw);
+}
+
+#[test]
+fn nhwc_matches_reference() {
+    sweep(Layout::Nhwc);
+}
+
+/// Every epilogue on every ISA and layout, with stride 1 and 2 and batch 3.
+#[test]
+fn every_epilogue_on_every_isa() {
+    for isa in isas() {
+        for layout in [Layout::Nchw, Layout::Nhwc] {
+            for (e, &epi) in EPILOGUES.iter().enumerate() {
+                for stride in [(1, 1), (2, 2), (1, 3), (3, 2)] {
+                    let case = Case {
+                        isa,
+                        layout,
+                        cin: 37,
+                        cout: 70,
+                        dims: Dims::new(3, 9, 13),
+                        stride,
+                        epi,
+                        kernel: KernelKind::Auto,
+                    };
+                    check_case(&case, 100 + e as u64);
+                }
+            }
+        }
+    }
+}
