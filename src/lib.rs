@@ -36,9 +36,11 @@ mod error;
 mod kernel;
 mod pack;
 mod plan;
+pub mod peak;
 pub mod reference;
 mod scalar;
 mod spec;
+pub mod suite;
 
 #[cfg(target_arch = "x86_64")]
 mod x86;

@@ -2,6 +2,7 @@
 //! the dispatcher picks on x86-64 CPUs without AVX2+FMA.
 
 mod ops;
+pub(crate) mod peak;
 
 use crate::kernel::nchw_tile::nchw_block;
 use crate::kernel::nhwc_tile::nhwc_block;

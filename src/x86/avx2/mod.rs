@@ -1,6 +1,7 @@
 //! AVX2 + FMA: 16 ymm registers of 8 f32 lanes; tails use maskload / maskstore.
 
 mod ops;
+pub(crate) mod peak;
 
 use crate::kernel::nchw_tile::nchw_block;
 use crate::kernel::nhwc_tile::nhwc_block;

@@ -1,6 +1,7 @@
 //! AVX-512F: 32 zmm registers of 16 f32 lanes, mask registers for every tail.
 
 mod ops;
+pub(crate) mod peak;
 
 use crate::kernel::nchw_tile::nchw_block;
 use crate::kernel::nhwc_tile::nhwc_block;

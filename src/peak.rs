@@ -1,0 +1,76 @@
+//! Peak FMA throughput of each ISA, measured in-process so that every report can state
+//! efficiency = achieved GFLOP/s / peak of the same ISA on the same machine, same moment.
+//!
+//! Each ISA folder provides a register-only loop of independent FMA chains (24 accumulators
+//! on AVX-512 and NEON, 12 on AVX2, 12 on scalar): no loads, no stores, no dependency
+//! shorter than the FMA latency times the FMA ports, so it runs at the core's FMA limit.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use crate::dispatch;
+use crate::error::Result;
+use crate::spec::Isa;
+
+/// Runs `iters` iterations of `isa`'s FMA loop and returns the FLOPs it performed, or `None`
+/// when this build has no such ISA.
+fn run_loop(isa: Isa, iters: u64) -> Option<f64> {
+    match isa {
+        Isa::Scalar => {
+            black_box(crate::scalar::peak::fma_loop(iters));
+            Some(crate::scalar::peak::FLOPS_PER_ITER * iters as f64)
+        }
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => {
+            // SAFETY: callers check `dispatch::is_supported(Avx2)` first.
+            black_box(unsafe { crate::x86::avx2::peak::fma_loop(iters) });
+            Some(crate::x86::avx2::peak::FLOPS_PER_ITER * iters as f64)
+        }
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => {
+            // SAFETY: callers check `dispatch::is_supported(Avx512)` first.
+            black_box(unsafe { crate::x86::avx512::peak::fma_loop(iters) });
+            Some(crate::x86::avx512::peak::FLOPS_PER_ITER * iters as f64)
+        }
+        #[cfg(target_arch = "aarch64")]
+        Isa::Neon => {
+            // SAFETY: callers check `dispatch::is_supported(Neon)` first.
+            black_box(unsafe { crate::aarch64::neon::peak::fma_loop(iters) });
+            Some(crate::aarch64::neon::peak::FLOPS_PER_ITER * iters as f64)
+        }
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+/// Single-core peak GFLOP/s of `isa`: the best of `reps` timed runs of about `seconds / reps`
+/// each (best, not median: nothing makes a register-only loop faster than the hardware).
+pub fn measure_peak_gflops(isa: Isa, seconds: f64, reps: usize) -> Result<f64> {
+    dispatch::check(isa)?;
+    let reps = reps.max(1);
+    // Calibrate: grow the iteration count until one run takes ≥ 2 ms.
+    let mut iters = 1u64 << 14;
+    loop {
+        let t = Instant::now();
+        run_loop(isa, iters);
+        let dt = t.elapsed().as_secs_f64();
+        if dt >= 2e-3 || iters >= 1 << 40 {
+            iters = ((iters as f64) * (seconds / reps as f64) / dt.max(1e-9)).max(1.0) as u64;
+            break;
+        }
+        iters *= 4;
+    }
+    let mut best = 0.0f64;
+    for _ in 0..reps {
+        let t = Instant::now();
+        let flops = run_loop(isa, iters).unwrap_or(0.0);
+        let dt = t.elapsed().as_secs_f64();
+        best = best.max(flops / dt / 1e9);
+    }
+    Ok(best)
+}
+
+/// Single-core peak GFLOP/s of `isa` with the default effort (about 0.2 s).
+pub fn peak_gflops(isa: Isa) -> Result<f64> {
+    measure_peak_gflops(isa, 0.2, 5)
+}
