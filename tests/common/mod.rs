@@ -46,6 +46,13 @@ impl Epi {
     }
 }
 
+/// Whether to run the reduced sweep: set `CONV1X1_TEST_QUICK=1` under emulation (qemu runs
+/// SIMD code hundreds of times slower), where images above 100 pixels are left out. Every ISA,
+/// layout, stride, batch, epilogue and tail class is still covered.
+pub fn quick() -> bool {
+    std::env::var_os("CONV1X1_TEST_QUICK").is_some_and(|v| v != "0")
+}
+
 /// ISAs this CPU runs, every one of them tested (not only the one dispatch picks).
 pub fn isas() -> Vec<Isa> {
     dispatch::supported_isas()

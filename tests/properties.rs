@@ -1,0 +1,43 @@
+//! Random shapes (proptest): any channel counts, image sizes, strides, batch, layout,
+//! epilogue and ISA agree with the f64 reference.
+
+mod common;
+
+use common::*;
+use conv1x1::{Dims, KernelKind, Layout};
+use proptest::prelude::*;
+
+fn arb_case() -> impl Strategy<Value = Case> {
+    let isas = isas();
+    (
+        0..isas.len(),
+        prop_oneof![Just(Layout::Nchw), Just(Layout::Nhwc)],
+        1usize..80,
+        1usize..80,
+        (1usize..4, 1usize..20, 1usize..20),
+        (1usize..4, 1usize..4),
+        0..EPILOGUES.len(),
+        prop_oneof![Just(KernelKind::Auto), Just(KernelKind::Generic)],
+    )
+        .prop_map(
+            move |(i, layout, cin, cout, (n, h, w), stride, e, kernel)| Case {
+                isa: isas[i],
+                layout,
+                cin,
+                cout,
+                dims: Dims::new(n, h, w),
+                stride,
+                epi: EPILOGUES[e],
+                kernel,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: if quick() { 40 } else { 300 }, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_shapes_match_reference(case in arb_case(), seed in any::<u64>()) {
+        check_case(&case, seed);
+    }
+}
