@@ -41,7 +41,9 @@ pub enum Error {
     },
 
     /// Clamp bounds that are NaN, or min > max.
-    #[error("invalid clamp bounds: min = {min}, max = {max} (both must be non-NaN and min <= max)")]
+    #[error(
+        "invalid clamp bounds: min = {min}, max = {max} (both must be non-NaN and min <= max)"
+    )]
     InvalidClamp { min: f32, max: f32 },
 
     /// A residual was given to a plan built without one, or the other way round.

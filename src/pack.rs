@@ -91,7 +91,12 @@ impl Panels {
 }
 
 /// Packs `weights` (`[cout][cin]`, row-major) for `kernel`.
-pub(crate) fn pack_weights(kernel: &KernelInfo, cin: usize, cout: usize, weights: &[f32]) -> AlignedBuf {
+pub(crate) fn pack_weights(
+    kernel: &KernelInfo,
+    cin: usize,
+    cout: usize,
+    weights: &[f32],
+) -> AlignedBuf {
     debug_assert_eq!(weights.len(), cin * cout);
     let panels = Panels::new(kernel, cout);
     let mut buf = AlignedBuf::zeroed(cin * panels.padded());

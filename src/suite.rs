@@ -200,10 +200,15 @@ mod tests {
             assert_eq!(shape, again, "{s}");
         }
         let s: Shape = "64x256@56x56b8".parse().unwrap();
-        assert_eq!((s.cin, s.cout, s.h, s.w, s.stride, s.batch), (64, 256, 56, 56, 1, 8));
+        assert_eq!(
+            (s.cin, s.cout, s.h, s.w, s.stride, s.batch),
+            (64, 256, 56, 56, 1, 8)
+        );
         let s: Shape = "256x512@56s2".parse().unwrap();
         assert_eq!((s.hout(), s.wout()), (28, 28));
-        for bad in ["", "256x64", "256@56", "0x4@4", "4x4@0", "4x4@4s0", "4x4@4b", "axb@c"] {
+        for bad in [
+            "", "256x64", "256@56", "0x4@4", "4x4@0", "4x4@4s0", "4x4@4b", "axb@c",
+        ] {
             assert!(bad.parse::<Shape>().is_err(), "{bad}");
         }
     }

@@ -17,6 +17,7 @@ pub(crate) mod nchw_tile;
 pub(crate) mod nhwc_tile;
 pub(crate) mod registry;
 pub(crate) mod simd;
+pub(crate) mod unroll;
 
 pub use registry::{kernels, KernelInfo};
 

@@ -6,6 +6,7 @@
 //! and issues MR·NV FMAs into accumulators that stay in registers for the whole `k` loop.
 
 use super::simd::Simd;
+use super::unroll::unroll;
 use super::NchwBlock;
 
 /// The block loop: pixel tiles outside (their input stays in L1 across panels), panels
@@ -15,7 +16,10 @@ use super::NchwBlock;
 /// The CPU must support `S`'s instructions (call from the ISA's `#[target_feature]` entry);
 /// `b` must describe buffers as documented on [`NchwBlock`], with panels MR wide.
 #[inline(always)]
-pub(crate) unsafe fn nchw_block<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, k: usize) {
+pub(crate) unsafe fn nchw_block<S: Simd, const MR: usize, const NV: usize>(
+    b: &NchwBlock,
+    k: usize,
+) {
     match b.x_ps {
         1 => pixel_tiles::<S, MR, NV, 1>(b, k),
         2 => pixel_tiles::<S, MR, NV, 2>(b, k),
@@ -51,7 +55,8 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize, const PS: usize
 }
 
 /// One MR × NV-vector tile: panel `j` (`m` valid channels), pixels `p..p+n` of the run.
-/// `FULL`: all NV vectors are whole (no masks).
+/// `FULL`: all NV vectors are whole (no masks). Every loop over the tile is `unroll!`ed so the
+/// accumulators stay in registers (see `unroll.rs`).
 #[inline(always)]
 unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const PS: usize, const FULL: bool>(
     b: &NchwBlock,
@@ -64,29 +69,31 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const PS: usize, const
     let lanes = S::LANES;
     let mut valid = [0usize; NV];
     let mut masks = [S::mask(0); NV];
-    for v in 0..NV {
+    unroll!(v in NV => {
         valid[v] = n.saturating_sub(v * lanes).min(lanes);
         masks[v] = S::mask(valid[v]);
-    }
+    });
     // SAFETY (all pointer arithmetic below): channel rows i < m of panel j exist in the output
     // and residual; pixel lanes below valid[v] are pixels of this run; packed panels hold MR
     // weights per input channel for every kk < k.
     let y = b.y.add(j * MR * b.y_cs + p);
     let mut acc = [[S::zero(); NV]; MR];
     if b.ep.load_c {
-        for (i, row) in acc.iter_mut().enumerate().take(m) {
-            for v in 0..NV {
-                let src = y.add(i * b.y_cs + v * lanes);
-                row[v] = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
+        unroll!(i in MR => {
+            if i < m {
+                unroll!(v in NV => {
+                    let src = y.add(i * b.y_cs + v * lanes);
+                    acc[i][v] = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
+                });
             }
-        }
+        });
     }
     let w = b.w.add(j * k * MR);
     let x = b.x.add(p * b.x_ps);
     for kk in 0..k {
         let xk = x.add(kk * b.x_cs);
         let mut xv = [S::zero(); NV];
-        for v in 0..NV {
+        unroll!(v in NV => {
             let src = xk.add(v * lanes * b.x_ps);
             let count = if FULL { lanes } else { valid[v] };
             xv[v] = match PS {
@@ -95,44 +102,46 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const PS: usize, const
                 2 => S::load_stride2(src, count),
                 _ => S::load_strided(src, b.x_ps, count),
             };
-        }
+        });
         let wk = w.add(kk * MR);
-        for (i, row) in acc.iter_mut().enumerate() {
+        unroll!(i in MR => {
             let wi = S::splat(*wk.add(i));
-            for v in 0..NV {
-                row[v] = S::fma(wi, xv[v], row[v]);
-            }
-        }
+            unroll!(v in NV => {
+                acc[i][v] = S::fma(wi, xv[v], acc[i][v]);
+            });
+        });
     }
     let lo = S::splat(b.ep.lo);
     let hi = S::splat(b.ep.hi);
-    for (i, row) in acc.iter().enumerate().take(m) {
-        let bias = if b.ep.finish && !b.bias.is_null() {
-            Some(S::splat(*b.bias.add(j * MR + i)))
-        } else {
-            None
-        };
-        for v in 0..NV {
-            let off = i * b.y_cs + v * lanes;
-            let mut a = row[v];
-            if b.ep.finish {
-                if let Some(bv) = bias {
-                    a = S::add(a, bv);
-                }
-                if !b.r.is_null() {
-                    let src = b.r.add(j * MR * b.y_cs + p + off);
-                    let r = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
-                    a = S::add(a, r);
-                }
-                if b.ep.clamp {
-                    a = S::clamp(a, lo, hi);
-                }
-            }
-            if FULL {
-                S::store(y.add(off), a);
+    unroll!(i in MR => {
+        if i < m {
+            let bias = if b.ep.finish && !b.bias.is_null() {
+                Some(S::splat(*b.bias.add(j * MR + i)))
             } else {
-                S::store_masked(y.add(off), masks[v], a);
-            }
+                None
+            };
+            unroll!(v in NV => {
+                let off = i * b.y_cs + v * lanes;
+                let mut a = acc[i][v];
+                if b.ep.finish {
+                    if let Some(bv) = bias {
+                        a = S::add(a, bv);
+                    }
+                    if !b.r.is_null() {
+                        let src = b.r.add(j * MR * b.y_cs + p + off);
+                        let r = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
+                        a = S::add(a, r);
+                    }
+                    if b.ep.clamp {
+                        a = S::clamp(a, lo, hi);
+                    }
+                }
+                if FULL {
+                    S::store(y.add(off), a);
+                } else {
+                    S::store_masked(y.add(off), masks[v], a);
+                }
+            });
         }
-    }
+    });
 }

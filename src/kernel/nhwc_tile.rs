@@ -5,6 +5,7 @@
 //! caller's buffer (any stride: each pixel has its own row pointer) and issues MR·NV FMAs.
 
 use super::simd::Simd;
+use super::unroll::unroll;
 use super::NhwcBlock;
 
 /// The block loop: panels outside (a panel's packed weights stay in L1 across pixel tiles),
@@ -15,7 +16,10 @@ use super::NhwcBlock;
 /// The CPU must support `S`'s instructions (call from the ISA's `#[target_feature]` entry);
 /// `b` must describe buffers as documented on [`NhwcBlock`], with full panels NV·LANES wide.
 #[inline(always)]
-pub(crate) unsafe fn nhwc_block<S: Simd, const MR: usize, const NV: usize>(b: &NhwcBlock, k: usize) {
+pub(crate) unsafe fn nhwc_block<S: Simd, const MR: usize, const NV: usize>(
+    b: &NhwcBlock,
+    k: usize,
+) {
     let nr = NV * S::LANES;
     for j in 0..b.panels {
         let n = if j + 1 == b.panels { b.n_last } else { nr };
@@ -40,7 +44,8 @@ pub(crate) unsafe fn nhwc_block<S: Simd, const MR: usize, const NV: usize>(b: &N
 
 /// One MR × NV-vector tile: pixels `p..p+m`, panel `j` with `n` valid channels. Full panels are
 /// `nr_full` wide, so panel `j` starts at channel `j·nr_full`; this one is stored NV vectors
-/// wide (`n` rounded up to whole vectors). `FULL`: all NV vectors are whole (no masks).
+/// wide (`n` rounded up to whole vectors). `FULL`: all NV vectors are whole (no masks). Every
+/// loop over the tile is `unroll!`ed so the accumulators stay in registers (see `unroll.rs`).
 #[inline(always)]
 unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool>(
     b: &NhwcBlock,
@@ -53,79 +58,87 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool>(
 ) {
     let lanes = S::LANES;
     let mut masks = [S::mask(0); NV];
-    for (v, mask) in masks.iter_mut().enumerate() {
-        *mask = S::mask(n.saturating_sub(v * lanes).min(lanes));
-    }
+    unroll!(v in NV => {
+        masks[v] = S::mask(n.saturating_sub(v * lanes).min(lanes));
+    });
     // Rows past `m` repeat the last valid pixel: their reads stay in bounds and their sums are
     // never stored.
     // SAFETY (all pointer arithmetic below): pixels p..p+m exist in this image's output and
     // residual; their input pixels (via the map) exist with k channels from `b.x`; channel
-    // lanes are masked below n; the packed panel holds NV vectors per input channel kk < k.
+    // lanes are masked below n; the packed panel holds the stored vectors for every kk < k.
     let mut xs = [b.x; MR];
     let mut ys = [b.y; MR];
     let mut rs = [b.r; MR];
-    for i in 0..MR {
+    unroll!(i in MR => {
         let q = p + i.min(m - 1);
         xs[i] = b.x.add(b.map.input_pixel(q) * b.x_ps);
         ys[i] = b.y.add(q * b.y_ps + j * nr_full);
         if !b.r.is_null() {
             rs[i] = b.r.add(q * b.y_ps + j * nr_full);
         }
-    }
+    });
     let mut acc = [[S::zero(); NV]; MR];
     if b.ep.load_c {
-        for (i, row) in acc.iter_mut().enumerate().take(m) {
-            for v in 0..NV {
-                let src = ys[i].add(v * lanes);
-                row[v] = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
+        unroll!(i in MR => {
+            if i < m {
+                unroll!(v in NV => {
+                    let src = ys[i].add(v * lanes);
+                    acc[i][v] = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
+                });
             }
-        }
+        });
     }
     // The last panel is stored only as wide as its whole vectors (see `pack.rs`).
-    let stored = if FULL { NV * lanes } else { n.next_multiple_of(lanes) };
+    let stored = if FULL {
+        NV * lanes
+    } else {
+        n.next_multiple_of(lanes)
+    };
     let w = b.w.add(j * k * nr_full);
     for kk in 0..k {
         let wk = w.add(kk * stored);
         let mut wv = [S::zero(); NV];
-        for (v, wvv) in wv.iter_mut().enumerate() {
+        unroll!(v in NV => {
             // A tail tile wider than its stored panel (a scalar 5-channel tail in an 8-wide
             // tile) must not read the next row's weights: those vectors stay zero.
             if FULL || v * lanes < stored {
-                *wvv = S::load(wk.add(v * lanes));
+                wv[v] = S::load(wk.add(v * lanes));
             }
-        }
-        for (i, row) in acc.iter_mut().enumerate() {
+        });
+        unroll!(i in MR => {
             let xi = S::splat(*xs[i].add(kk));
-            for v in 0..NV {
-                row[v] = S::fma(xi, wv[v], row[v]);
-            }
-        }
+            unroll!(v in NV => {
+                acc[i][v] = S::fma(xi, wv[v], acc[i][v]);
+            });
+        });
     }
     let lo = S::splat(b.ep.lo);
     let hi = S::splat(b.ep.hi);
-    for (i, row) in acc.iter().enumerate().take(m) {
-        for v in 0..NV {
-            let mut a = row[v];
-            if b.ep.finish {
-                if !b.bias.is_null() && (FULL || v * lanes < stored) {
-                    // The packed bias is zero padded to the panel's stored width.
-                    a = S::add(a, S::load(b.bias.add(j * nr_full + v * lanes)));
+    unroll!(i in MR => {
+        if i < m {
+            unroll!(v in NV => {
+                let mut a = acc[i][v];
+                if b.ep.finish {
+                    if !b.bias.is_null() && (FULL || v * lanes < stored) {
+                        // The packed bias is zero padded to the panel's stored width.
+                        a = S::add(a, S::load(b.bias.add(j * nr_full + v * lanes)));
+                    }
+                    if !b.r.is_null() {
+                        let src = rs[i].add(v * lanes);
+                        let r = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
+                        a = S::add(a, r);
+                    }
+                    if b.ep.clamp {
+                        a = S::clamp(a, lo, hi);
+                    }
                 }
-                if !b.r.is_null() {
-                    let src = rs[i].add(v * lanes);
-                    let r = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
-                    a = S::add(a, r);
+                let dst = ys[i].add(v * lanes);
+                if FULL {
+                    S::store(dst, a);
+                } else {
+                    S::store_masked(dst, masks[v], a);
                 }
-                if b.ep.clamp {
-                    a = S::clamp(a, lo, hi);
-                }
-            }
-            let dst = ys[i].add(v * lanes);
-            if FULL {
-                S::store(dst, a);
-            } else {
-                S::store_masked(dst, masks[v], a);
-            }
+            });
         }
-    }
+    });
 }
