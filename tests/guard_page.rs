@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use conv1x1::reference::{conv1x1_reference, relative_l2_error};
-use conv1x1::{Dims, KernelKind, Layout, Plan};
+use conv1x1::{Dims, Isa, KernelKind, Layout, Plan};
 
 /// `len` f32s ending exactly at a `PROT_NONE` page.
 struct Guarded {
@@ -83,6 +83,14 @@ fn no_access_past_any_buffer() {
     ];
     let mut seed = 7;
     for isa in isas() {
+        if isa == Isa::Avx2 && std::env::var_os("CONV1X1_EMULATED").is_some() {
+            // qemu (7.2) emulates VMASKMOVPS loads by reading all 32 bytes, so a masked load
+            // that ends at the guard page faults under emulation, although the hardware
+            // suppresses faults on masked-off lanes (Intel SDM, VMASKMOV). AVX2 is covered by
+            // the native run of this test.
+            eprintln!("AVX2 skipped under emulation");
+            continue;
+        }
         for layout in [Layout::Nchw, Layout::Nhwc] {
             for &(cin, cout, (h, w)) in &shapes {
                 for stride in [(1, 1), (2, 2), (3, 1)] {
