@@ -36,17 +36,25 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize, const PS: usize
     let mut p = 0;
     while p < b.n {
         let n = nr.min(b.n - p);
+        // The input channels of this run are separate streams H·W apart, too many for the
+        // hardware prefetcher: while the first panel of this tile computes, prefetch the next
+        // tile's pixels of every channel so the later panels' loads hit in cache.
+        let next = if p + n < b.n { nr.min(b.n - p - n) } else { 0 };
         for j in 0..b.panels {
             let m = if j + 1 == b.panels { b.m_last } else { MR };
             if n == nr {
-                tile::<S, MR, NV, PS, true>(b, k, j, p, m, n);
+                if j == 0 && next > 0 {
+                    tile::<S, MR, NV, PS, true, true>(b, k, j, p, m, n, next);
+                } else {
+                    tile::<S, MR, NV, PS, true, false>(b, k, j, p, m, n, 0);
+                }
             } else {
                 // A narrower tile for the pixel tail: 17 leftover pixels cost 2 vectors, not NV.
                 match n.div_ceil(S::LANES) {
-                    1 => tile::<S, MR, 1, PS, false>(b, k, j, p, m, n),
-                    2 => tile::<S, MR, 2, PS, false>(b, k, j, p, m, n),
-                    3 => tile::<S, MR, 3, PS, false>(b, k, j, p, m, n),
-                    _ => tile::<S, MR, NV, PS, false>(b, k, j, p, m, n),
+                    1 => tile::<S, MR, 1, PS, false, false>(b, k, j, p, m, n, 0),
+                    2 => tile::<S, MR, 2, PS, false, false>(b, k, j, p, m, n, 0),
+                    3 => tile::<S, MR, 3, PS, false, false>(b, k, j, p, m, n, 0),
+                    _ => tile::<S, MR, NV, PS, false, false>(b, k, j, p, m, n, 0),
                 }
             }
         }
@@ -55,16 +63,25 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize, const PS: usize
 }
 
 /// One MR × NV-vector tile: panel `j` (`m` valid channels), pixels `p..p+n` of the run.
-/// `FULL`: all NV vectors are whole (no masks). Every loop over the tile is `unroll!`ed so the
+/// `FULL`: all NV vectors are whole (no masks). `PREFETCH`: also prefetch the `next` pixels
+/// after this tile in every input channel. Every loop over the tile is `unroll!`ed so the
 /// accumulators stay in registers (see `unroll.rs`).
 #[inline(always)]
-unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const PS: usize, const FULL: bool>(
+unsafe fn tile<
+    S: Simd,
+    const MR: usize,
+    const NV: usize,
+    const PS: usize,
+    const FULL: bool,
+    const PREFETCH: bool,
+>(
     b: &NchwBlock,
     k: usize,
     j: usize,
     p: usize,
     m: usize,
     n: usize,
+    next: usize,
 ) {
     let lanes = S::LANES;
     let mut valid = [0usize; NV];
@@ -90,8 +107,16 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const PS: usize, const
     }
     let w = b.w.add(j * k * MR);
     let x = b.x.add(p * b.x_ps);
+    // Cache lines of the next tile's pixels per input channel (PREFETCH only).
+    let next_lines = (next * b.x_ps).div_ceil(64 / 4);
     for kk in 0..k {
         let xk = x.add(kk * b.x_cs);
+        if PREFETCH {
+            let ahead = xk.wrapping_add(n * b.x_ps);
+            for line in 0..next_lines {
+                S::prefetch(ahead.wrapping_add(line * 16));
+            }
+        }
         let mut xv = [S::zero(); NV];
         unroll!(v in NV => {
             let src = xk.add(v * lanes * b.x_ps);

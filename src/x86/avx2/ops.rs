@@ -70,4 +70,8 @@ impl Simd for Avx2 {
         // VMAXPS/VMINPS return their second operand when either is NaN: v's NaN survives.
         _mm256_min_ps(hi, _mm256_max_ps(lo, v))
     }
+    #[inline(always)]
+    unsafe fn prefetch(p: *const f32) {
+        _mm_prefetch::<_MM_HINT_T1>(p.cast::<i8>())
+    }
 }

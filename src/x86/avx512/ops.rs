@@ -68,4 +68,8 @@ impl Simd for Avx512 {
         // VMAXPS/VMINPS return their second operand when either is NaN: v's NaN survives.
         _mm512_min_ps(hi, _mm512_max_ps(lo, v))
     }
+    #[inline(always)]
+    unsafe fn prefetch(p: *const f32) {
+        _mm_prefetch::<_MM_HINT_T1>(p.cast::<i8>())
+    }
 }
