@@ -53,6 +53,11 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/specialized.rs"));
 }
 
+/// The README's code blocks compile and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use error::{Error, Result};
 pub use kernel::{kernels, KernelInfo};
 pub use plan::{Plan, WorkItem, WorkItems};
