@@ -40,6 +40,13 @@ pub enum Error {
         isa: Isa,
     },
 
+    /// A kernel forced by name does not fit the spec.
+    #[error("kernel {kernel} does not fit this plan: {reason}")]
+    KernelMismatch {
+        kernel: &'static str,
+        reason: String,
+    },
+
     /// Clamp bounds that are NaN, or min > max.
     #[error(
         "invalid clamp bounds: min = {min}, max = {max} (both must be non-NaN and min <= max)"

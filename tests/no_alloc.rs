@@ -48,8 +48,12 @@ fn running_a_plan_allocates_nothing() {
             let mut output = vec![0.0f32; plan.output_len(dims).unwrap()];
 
             let before = ALLOCATIONS.load(Ordering::SeqCst);
-            plan.run(dims, &input, &mut output, Some(&residual)).unwrap();
-            for item in plan.work_items(dims, &input, &mut output, Some(&residual), 3).unwrap() {
+            plan.run(dims, &input, &mut output, Some(&residual))
+                .unwrap();
+            for item in plan
+                .work_items(dims, &input, &mut output, Some(&residual), 3)
+                .unwrap()
+            {
                 item.run();
             }
             let after = ALLOCATIONS.load(Ordering::SeqCst);

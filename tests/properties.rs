@@ -17,18 +17,32 @@ fn arb_case() -> impl Strategy<Value = Case> {
         (1usize..4, 1usize..20, 1usize..20),
         (1usize..4, 1usize..4),
         0..EPILOGUES.len(),
-        prop_oneof![Just(KernelKind::Auto), Just(KernelKind::Generic)],
+        // 0: automatic choice, 1: generic, 2..: each generic kernel of the ISA and layout by name.
+        0usize..4,
     )
         .prop_map(
-            move |(i, layout, cin, cout, (n, h, w), stride, e, kernel)| Case {
-                isa: isas[i],
-                layout,
-                cin,
-                cout,
-                dims: Dims::new(n, h, w),
-                stride,
-                epi: EPILOGUES[e],
-                kernel,
+            move |(i, layout, cin, cout, (n, h, w), stride, e, choice)| {
+                let isa = isas[i];
+                let named: Vec<KernelKind> = generic_kernels(layout)
+                    .into_iter()
+                    .filter(|&(k, _)| k == isa)
+                    .map(|(_, k)| k)
+                    .collect();
+                let kernel = match choice {
+                    0 => KernelKind::Auto,
+                    1 => KernelKind::Generic,
+                    c => named[c % named.len()],
+                };
+                Case {
+                    isa,
+                    layout,
+                    cin,
+                    cout,
+                    dims: Dims::new(n, h, w),
+                    stride,
+                    epi: EPILOGUES[e],
+                    kernel,
+                }
             },
         )
 }

@@ -39,22 +39,28 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize, const PS: usize
         // The input channels of this run are separate streams H·W apart, too many for the
         // hardware prefetcher: while the first panel of this tile computes, prefetch the next
         // tile's pixels of every channel so the later panels' loads hit in cache.
-        let next = if p + n < b.n { nr.min(b.n - p - n) } else { 0 };
+        // After the last tile, prefetch the start of the next block (the next output row when
+        // strided).
+        let (ahead, next) = if p + n < b.n {
+            (b.x.wrapping_add((p + n) * b.x_ps), nr.min(b.n - p - n))
+        } else {
+            (b.x_next, b.n_next)
+        };
         for j in 0..b.panels {
             let m = if j + 1 == b.panels { b.m_last } else { MR };
             if n == nr {
                 if j == 0 && next > 0 {
-                    tile::<S, MR, NV, PS, true, true>(b, k, j, p, m, n, next);
+                    tile::<S, MR, NV, PS, true, true>(b, k, j, p, m, n, ahead, next);
                 } else {
-                    tile::<S, MR, NV, PS, true, false>(b, k, j, p, m, n, 0);
+                    tile::<S, MR, NV, PS, true, false>(b, k, j, p, m, n, ahead, 0);
                 }
             } else {
                 // A narrower tile for the pixel tail: 17 leftover pixels cost 2 vectors, not NV.
                 match n.div_ceil(S::LANES) {
-                    1 => tile::<S, MR, 1, PS, false, false>(b, k, j, p, m, n, 0),
-                    2 => tile::<S, MR, 2, PS, false, false>(b, k, j, p, m, n, 0),
-                    3 => tile::<S, MR, 3, PS, false, false>(b, k, j, p, m, n, 0),
-                    _ => tile::<S, MR, NV, PS, false, false>(b, k, j, p, m, n, 0),
+                    1 => tile::<S, MR, 1, PS, false, false>(b, k, j, p, m, n, ahead, 0),
+                    2 => tile::<S, MR, 2, PS, false, false>(b, k, j, p, m, n, ahead, 0),
+                    3 => tile::<S, MR, 3, PS, false, false>(b, k, j, p, m, n, ahead, 0),
+                    _ => tile::<S, MR, NV, PS, false, false>(b, k, j, p, m, n, ahead, 0),
                 }
             }
         }
@@ -63,8 +69,8 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize, const PS: usize
 }
 
 /// One MR × NV-vector tile: panel `j` (`m` valid channels), pixels `p..p+n` of the run.
-/// `FULL`: all NV vectors are whole (no masks). `PREFETCH`: also prefetch the `next` pixels
-/// after this tile in every input channel. Every loop over the tile is `unroll!`ed so the
+/// `FULL`: all NV vectors are whole (no masks). `PREFETCH`: also prefetch `next` pixels from
+/// `ahead` (same channel as the block's first) in every input channel. Every loop over the tile is `unroll!`ed so the
 /// accumulators stay in registers (see `unroll.rs`).
 #[inline(always)]
 unsafe fn tile<
@@ -81,6 +87,7 @@ unsafe fn tile<
     p: usize,
     m: usize,
     n: usize,
+    ahead: *const f32,
     next: usize,
 ) {
     let lanes = S::LANES;
@@ -112,9 +119,9 @@ unsafe fn tile<
     for kk in 0..k {
         let xk = x.add(kk * b.x_cs);
         if PREFETCH {
-            let ahead = xk.wrapping_add(n * b.x_ps);
+            let ahead_k = ahead.wrapping_add(kk * b.x_cs);
             for line in 0..next_lines {
-                S::prefetch(ahead.wrapping_add(line * 16));
+                S::prefetch(ahead_k.wrapping_add(line * 16));
             }
         }
         let mut xv = [S::zero(); NV];

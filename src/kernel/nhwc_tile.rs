@@ -20,6 +20,20 @@ pub(crate) unsafe fn nhwc_block<S: Simd, const MR: usize, const NV: usize>(
     b: &NhwcBlock,
     k: usize,
 ) {
+    if b.x_cs == 1 && b.y_cs == 1 {
+        panel_tiles::<S, MR, NV, false>(b, k)
+    } else {
+        panel_tiles::<S, MR, NV, true>(b, k)
+    }
+}
+
+/// `CS`: channels are strided (an NCHW plan): channel vectors are gathered and scattered
+/// lane by lane, input values are read `x_cs` apart per channel.
+#[inline(always)]
+unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>(
+    b: &NhwcBlock,
+    k: usize,
+) {
     let nr = NV * S::LANES;
     for j in 0..b.panels {
         let n = if j + 1 == b.panels { b.n_last } else { nr };
@@ -27,14 +41,14 @@ pub(crate) unsafe fn nhwc_block<S: Simd, const MR: usize, const NV: usize>(
         while p < b.p1 {
             let m = MR.min(b.p1 - p);
             if n == nr {
-                tile::<S, MR, NV, true>(b, nr, k, j, p, m, n);
+                tile::<S, MR, NV, true, CS>(b, nr, k, j, p, m, n);
             } else {
                 // The channel tail's panel is stored only as wide as whole vectors need.
                 match n.div_ceil(S::LANES) {
-                    1 => tile::<S, MR, 1, false>(b, nr, k, j, p, m, n),
-                    2 => tile::<S, MR, 2, false>(b, nr, k, j, p, m, n),
-                    3 => tile::<S, MR, 3, false>(b, nr, k, j, p, m, n),
-                    _ => tile::<S, MR, NV, false>(b, nr, k, j, p, m, n),
+                    1 => tile::<S, MR, 1, false, CS>(b, nr, k, j, p, m, n),
+                    2 => tile::<S, MR, 2, false, CS>(b, nr, k, j, p, m, n),
+                    3 => tile::<S, MR, 3, false, CS>(b, nr, k, j, p, m, n),
+                    _ => tile::<S, MR, NV, false, CS>(b, nr, k, j, p, m, n),
                 }
             }
             p += m;
@@ -44,10 +58,11 @@ pub(crate) unsafe fn nhwc_block<S: Simd, const MR: usize, const NV: usize>(
 
 /// One MR × NV-vector tile: pixels `p..p+m`, panel `j` with `n` valid channels. Full panels are
 /// `nr_full` wide, so panel `j` starts at channel `j·nr_full`; this one is stored NV vectors
-/// wide (`n` rounded up to whole vectors). `FULL`: all NV vectors are whole (no masks). Every
+/// wide (`n` rounded up to whole vectors). `FULL`: all NV vectors are whole (no masks). `CS`:
+/// channels are strided (see `panel_tiles`). Every
 /// loop over the tile is `unroll!`ed so the accumulators stay in registers (see `unroll.rs`).
 #[inline(always)]
-unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool>(
+unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool, const CS: bool>(
     b: &NhwcBlock,
     nr_full: usize,
     k: usize,
@@ -72,18 +87,32 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool>(
     unroll!(i in MR => {
         let q = p + i.min(m - 1);
         xs[i] = b.x.add(b.map.input_pixel(q) * b.x_ps);
-        ys[i] = b.y.add(q * b.y_ps + j * nr_full);
+        ys[i] = b.y.add(q * b.y_ps + j * nr_full * b.y_cs);
         if !b.r.is_null() {
-            rs[i] = b.r.add(q * b.y_ps + j * nr_full);
+            rs[i] = b.r.add(q * b.y_ps + j * nr_full * b.y_cs);
         }
     });
+    // Channel stride of input and output: 1 unless channels are strided (NCHW).
+    let (x_cs, y_cs) = if CS { (b.x_cs, b.y_cs) } else { (1, 1) };
+    // Valid lanes of channel vector `v`.
+    let valid = |v: usize| n.saturating_sub(v * lanes).min(lanes);
+    // Loads channel vector `v` of the output-shaped row at `base` (previous sums, residual).
+    let load_c = |base: *const f32, v: usize| {
+        let src = base.add(v * lanes * y_cs);
+        if CS {
+            S::load_strided(src, y_cs, if FULL { lanes } else { valid(v) })
+        } else if FULL {
+            S::load(src)
+        } else {
+            S::load_masked(src, masks[v])
+        }
+    };
     let mut acc = [[S::zero(); NV]; MR];
     if b.ep.load_c {
         unroll!(i in MR => {
             if i < m {
                 unroll!(v in NV => {
-                    let src = ys[i].add(v * lanes);
-                    acc[i][v] = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
+                    acc[i][v] = load_c(ys[i], v);
                 });
             }
         });
@@ -106,7 +135,7 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool>(
             }
         });
         unroll!(i in MR => {
-            let xi = S::splat(*xs[i].add(kk));
+            let xi = S::splat(*xs[i].add(kk * x_cs));
             unroll!(v in NV => {
                 acc[i][v] = S::fma(xi, wv[v], acc[i][v]);
             });
@@ -124,16 +153,16 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool>(
                         a = S::add(a, S::load(b.bias.add(j * nr_full + v * lanes)));
                     }
                     if !b.r.is_null() {
-                        let src = rs[i].add(v * lanes);
-                        let r = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
-                        a = S::add(a, r);
+                        a = S::add(a, load_c(rs[i], v));
                     }
                     if b.ep.clamp {
                         a = S::clamp(a, lo, hi);
                     }
                 }
-                let dst = ys[i].add(v * lanes);
-                if FULL {
+                let dst = ys[i].add(v * lanes * y_cs);
+                if CS {
+                    S::store_strided(dst, y_cs, if FULL { lanes } else { valid(v) }, a);
+                } else if FULL {
                     S::store(dst, a);
                 } else {
                     S::store_masked(dst, masks[v], a);

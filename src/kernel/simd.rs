@@ -49,4 +49,14 @@ pub(crate) trait Simd {
         }
         Self::load(lanes.as_ptr())
     }
+
+    /// Writes lanes `l < valid` to `p + l·stride` (channel vectors of NCHW outputs).
+    #[inline(always)]
+    unsafe fn store_strided(p: *mut f32, stride: usize, valid: usize, v: Self::V) {
+        let mut lanes = [0.0f32; 64];
+        Self::store(lanes.as_mut_ptr(), v);
+        for (l, x) in lanes.iter().enumerate().take(valid) {
+            *p.add(l * stride) = *x;
+        }
+    }
 }

@@ -58,6 +58,16 @@ pub fn isas() -> Vec<Isa> {
     dispatch::supported_isas()
 }
 
+/// Every generic kernel of `layout` this CPU can run, with its ISA: tests force each one by
+/// name, so that NCHW's two kernel families (vectorized along pixels and along output
+/// channels) are both covered whatever dispatch would pick.
+pub fn generic_kernels(layout: Layout) -> Vec<(Isa, KernelKind)> {
+    conv1x1::kernels()
+        .filter(|k| !k.specialized() && k.layout == layout && dispatch::is_supported(k.isa))
+        .map(|k| (k.isa, KernelKind::Named(k.name)))
+        .collect()
+}
+
 pub fn random_vec(rng: &mut StdRng, len: usize) -> Vec<f32> {
     (0..len).map(|_| rng.random_range(-1.0f32..1.0)).collect()
 }

@@ -63,6 +63,23 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     entry: Entry::Nhwc(nhwc_generic),
 };
 
+/// NCHW vectorized along output channels (strided or small images): the NHWC tile, with
+/// channel-strided input and output.
+pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
+    name: "f32_nchw_cv_8x12__neon",
+    isa: Isa::Neon,
+    layout: Layout::Nchw,
+    cin: None,
+    cout: None,
+    mr: NHWC_MR,
+    nr: NHWC_NV * LANES,
+    lanes: LANES,
+    kc: KC,
+    mc: MC,
+    nc: NC,
+    entry: Entry::Nhwc(nhwc_generic),
+};
+
 /// # Safety
 /// The CPU must support NEON; `b` must describe buffers as documented on [`NchwBlock`].
 #[target_feature(enable = "neon")]
