@@ -203,11 +203,11 @@ typedef struct conv1x1_sizes {
      */
     struct conv1x1_dims output;
     /**
-     * Elements of the input: N·Cin·H·W.
+     * Elements of the input: N*Cin*H*W.
      */
     size_t input_len;
     /**
-     * Elements of the output: N·Cout·Hout·Wout.
+     * Elements of the output: N*Cout*Hout*Wout.
      */
     size_t output_len;
     /**
@@ -477,7 +477,7 @@ const char *conv1x1_last_error(void);
 const char *conv1x1_status_name(int status);
 
 /**
- * A spec for `cin` → `cout` channels with the defaults: NCHW, stride 1, no activation
+ * A spec for `cin` -> `cout` channels with the defaults: NCHW, stride 1, no activation
  * (clamp bounds -inf and +inf), no bias, no residual, automatic ISA and kernel.
  */
 struct conv1x1_spec conv1x1_spec_default(size_t cin, size_t cout);

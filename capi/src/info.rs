@@ -83,6 +83,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_version_is_the_rust_library_version() {
+        let root = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml"));
+        let line = root
+            .lines()
+            .find(|l| l.starts_with("version = "))
+            .expect("the root Cargo.toml has a version");
+        // SAFETY: conv1x1_version returns a static NUL-terminated string.
+        let ours = unsafe { CStr::from_ptr(conv1x1_version()) }
+            .to_str()
+            .unwrap();
+        assert_eq!(
+            line,
+            format!("version = \"{ours}\""),
+            "keep capi/Cargo.toml's version equal to the library's"
+        );
+    }
+
+    #[test]
     fn isa_names_match_the_rust_names() {
         for isa in Isa::ALL {
             // SAFETY: a known ISA value yields a static NUL-terminated string.

@@ -116,6 +116,12 @@ pub unsafe extern "C" fn conv1x1_plan_create(
         // SAFETY: the caller guarantees a non-null `spec` is readable.
         let c_spec = unsafe { spec.as_ref() }.ok_or_else(|| Failure::null("spec"))?;
         let rust_spec = c_spec.to_conv_spec()?;
+        // Zero channel counts first, so they are not reported as a weight length mismatch.
+        for (count, what) in [(c_spec.cin, "Cin"), (c_spec.cout, "Cout")] {
+            if count == 0 {
+                return Err(Error::Zero { what }.into());
+            }
+        }
         let expected_weights = c_spec.cin.checked_mul(c_spec.cout);
         // SAFETY: the caller guarantees `weights_len` readable floats.
         let w = unsafe {

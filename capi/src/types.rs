@@ -99,9 +99,9 @@ pub struct conv1x1_dims {
 pub struct conv1x1_sizes {
     /// Output dimensions: the same batch, output height and width.
     pub output: conv1x1_dims,
-    /// Elements of the input: N·Cin·H·W.
+    /// Elements of the input: N*Cin*H*W.
     pub input_len: usize,
-    /// Elements of the output: N·Cout·Hout·Wout.
+    /// Elements of the output: N*Cout*Hout*Wout.
     pub output_len: usize,
     /// Elements of the residual: `output_len` when the plan adds one, else 0.
     pub residual_len: usize,
@@ -202,7 +202,7 @@ impl From<Dims> for conv1x1_dims {
     }
 }
 
-/// A spec for `cin` → `cout` channels with the defaults: NCHW, stride 1, no activation
+/// A spec for `cin` -> `cout` channels with the defaults: NCHW, stride 1, no activation
 /// (clamp bounds -inf and +inf), no bias, no residual, automatic ISA and kernel.
 #[no_mangle]
 pub extern "C" fn conv1x1_spec_default(cin: usize, cout: usize) -> conv1x1_spec {

@@ -47,9 +47,9 @@ static void creation_errors(void) {
     expect_create_fails(&t, weights, wlen, bias, COUT - 1, CONV1X1_BAD_LENGTH, "bias");
 
     t = s; t.cin = 0;
-    expect_create_fails(&t, weights, 0, NULL, 0, CONV1X1_INVALID_ARGUMENT, "Cin");
+    expect_create_fails(&t, weights, wlen, NULL, 0, CONV1X1_INVALID_ARGUMENT, "Cin");
     t = s; t.cout = 0;
-    expect_create_fails(&t, weights, 0, NULL, 0, CONV1X1_INVALID_ARGUMENT, "Cout");
+    expect_create_fails(&t, weights, wlen, NULL, 0, CONV1X1_INVALID_ARGUMENT, "Cout");
     t = s; t.stride_w = 0;
     expect_create_fails(&t, weights, wlen, NULL, 0, CONV1X1_INVALID_ARGUMENT, "stride_w");
     t = s; t.cin = SIZE_MAX / 2; t.cout = 3;
