@@ -2,7 +2,7 @@
 //! `include/conv1x1.h` and both libraries (`libconv1x1.a`, `libconv1x1.so`), and runs them.
 //!
 //! The libraries are built first by `cargo build` of this crate into the same target
-//! directory and profile as this test binary (integration tests do not build a
+//! directory and with the same profile as this test binary (integration tests do not build a
 //! staticlib/cdylib crate themselves), so they are never stale. Compilers: `$CC` / `$CXX`,
 //! default `gcc` / `g++`.
 
@@ -93,7 +93,11 @@ fn build() -> Option<&'static Build> {
                 .arg("--target-dir")
                 .arg(target_dir);
             match profile {
-                "debug" => {}
+                // `cargo test` builds with the test profile into target/debug: building the
+                // libraries with it too reuses the conv1x1 rlib this test was linked with.
+                "debug" => {
+                    cmd.args(["--profile", "test"]);
+                }
                 "release" => {
                     cmd.arg("--release");
                 }
