@@ -72,8 +72,8 @@ fn build() -> Option<&'static Build> {
     static BUILD: OnceLock<Option<Build>> = OnceLock::new();
     BUILD
         .get_or_init(|| {
-            // This binary is <target>/<profile>/deps/c_abi-<hash>; a cross build puts it in
-            // <target>/<triple>/<profile>/deps, where <triple> holds no CACHEDIR.TAG.
+            // This binary is <target>/<profile>/deps/c_abi-<hash>; a build with --target
+            // puts it in <target>/<triple>/<profile>/deps instead.
             let exe = std::env::current_exe().expect("test binary path");
             let profile_dir = exe
                 .parent()
@@ -81,7 +81,7 @@ fn build() -> Option<&'static Build> {
                 .expect("test binary lives in <target>/<profile>/deps")
                 .to_path_buf();
             let target_dir = profile_dir.parent().expect("profile dir has a parent");
-            if !target_dir.join("CACHEDIR.TAG").exists() {
+            if is_target_triple_dir(target_dir) {
                 return None;
             }
             let profile = profile_dir.file_name().unwrap().to_str().unwrap();
@@ -121,6 +121,13 @@ fn build() -> Option<&'static Build> {
             })
         })
         .as_ref()
+}
+
+/// Whether `dir` is the `<triple>` level of a `--target` build (named like
+/// `aarch64-unknown-linux-gnu` for this binary's architecture and OS).
+fn is_target_triple_dir(dir: &Path) -> bool {
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.starts_with(&format!("{}-", std::env::consts::ARCH)) && name.contains(std::env::consts::OS)
 }
 
 /// The build, or `None` after telling that the C tests are skipped.
