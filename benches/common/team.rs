@@ -86,8 +86,18 @@ fn worker(member: usize, signals: &Signals, job: &Job<'_>) {
         if signals.stop.load(Ordering::Relaxed) {
             return;
         }
+        // Counted as done even if the job panics, so the caller is not left waiting; the
+        // panic then surfaces when the scope joins this thread.
+        let _done = DoneOnDrop(&signals.done);
         job(member, signals.ticket.load(Ordering::Relaxed));
-        signals.done.fetch_add(1, Ordering::Release);
+    }
+}
+
+struct DoneOnDrop<'a>(&'a AtomicUsize);
+
+impl Drop for DoneOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Release);
     }
 }
 
