@@ -89,7 +89,7 @@ pub fn header(doc: &Document, threads: usize) -> String {
         .map(|(isa, p)| format!("{isa} {p:.1}"))
         .collect();
     format!(
-        "CPU: {} ({})\nPeak GFLOP/s per core (register-only FMA loop, this process): {}\n\
+        "CPU: {} ({})\nPeak GFLOP/s per core (register-only FMA loop, best of 100 short runs, this process): {}\n\
          Threads per convolution: {threads}; % peak = GFLOP/s / (peak of the ISA × threads)\n\n",
         doc.cpu,
         doc.arch,

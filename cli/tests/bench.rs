@@ -6,8 +6,21 @@ use common::*;
 use serde_json::Value;
 
 const ROW_KEYS: [&str; 15] = [
-    "shape", "cin", "cout", "h", "w", "stride", "batch", "layout", "isa", "kernel",
-    "kernel_name", "threads", "median_s", "gflops", "efficiency",
+    "shape",
+    "cin",
+    "cout",
+    "h",
+    "w",
+    "stride",
+    "batch",
+    "layout",
+    "isa",
+    "kernel",
+    "kernel_name",
+    "threads",
+    "median_s",
+    "gflops",
+    "efficiency",
 ];
 
 fn bench_json(args: &[&str]) -> Value {
@@ -30,9 +43,15 @@ fn json_schema_on_a_tiny_shape() {
             assert!(!r[key].is_null(), "missing {key} in {r}");
         }
         assert_eq!(r["shape"], "24x40@9s2b2");
-        assert_eq!((r["cin"].as_u64(), r["cout"].as_u64()), (Some(24), Some(40)));
+        assert_eq!(
+            (r["cin"].as_u64(), r["cout"].as_u64()),
+            (Some(24), Some(40))
+        );
         assert_eq!((r["h"].as_u64(), r["w"].as_u64()), (Some(9), Some(9)));
-        assert_eq!((r["stride"].as_u64(), r["batch"].as_u64()), (Some(2), Some(2)));
+        assert_eq!(
+            (r["stride"].as_u64(), r["batch"].as_u64()),
+            (Some(2), Some(2))
+        );
         assert_eq!(r["layout"], layout);
         assert_eq!(r["isa"], best);
         assert_eq!(r["kernel"], "auto");
@@ -51,7 +70,16 @@ fn json_schema_on_a_tiny_shape() {
     let totals = v["totals"].as_array().unwrap();
     assert_eq!(totals.len(), 2);
     for t in totals {
-        for key in ["suite", "layout", "isa", "kernel", "threads", "total_s", "gflops", "efficiency"] {
+        for key in [
+            "suite",
+            "layout",
+            "isa",
+            "kernel",
+            "threads",
+            "total_s",
+            "gflops",
+            "efficiency",
+        ] {
             assert!(!t[key].is_null(), "missing {key} in {t}");
         }
         assert_eq!(t["suite"], "custom");
@@ -61,7 +89,18 @@ fn json_schema_on_a_tiny_shape() {
 
 #[test]
 fn all_isas_threads_and_batch_override() {
-    let v = bench_json(&["--shape", "16x24@8,8x8@5", "--isa", "all", "--layout", "nhwc", "--threads", "2", "--batch", "3"]);
+    let v = bench_json(&[
+        "--shape",
+        "16x24@8,8x8@5",
+        "--isa",
+        "all",
+        "--layout",
+        "nhwc",
+        "--threads",
+        "2",
+        "--batch",
+        "3",
+    ]);
     let isas = conv1x1::dispatch::supported_isas();
     let results = v["results"].as_array().unwrap();
     assert_eq!(results.len(), 2 * isas.len());
@@ -78,8 +117,24 @@ fn all_isas_threads_and_batch_override() {
 
 #[test]
 fn text_tables_and_suite_totals() {
-    let out = ok(&["bench", "--min-time", "0.002", "--shape", "32x16@6", "--layout", "nchw"]);
-    for needle in ["CPU:", "Peak GFLOP/s", "32x16@6", "GFLOP/s", "% peak", "median", "Suite totals"] {
+    let out = ok(&[
+        "bench",
+        "--min-time",
+        "0.002",
+        "--shape",
+        "32x16@6",
+        "--layout",
+        "nchw",
+    ]);
+    for needle in [
+        "CPU:",
+        "Peak GFLOP/s",
+        "32x16@6",
+        "GFLOP/s",
+        "% peak",
+        "median",
+        "Suite totals",
+    ] {
         assert!(out.contains(needle), "missing {needle}:\n{out}");
     }
 }
@@ -87,12 +142,24 @@ fn text_tables_and_suite_totals() {
 #[test]
 fn specialized_without_a_kernel_is_skipped_with_a_note() {
     // No kernel is specialized to 7 -> 5 channels.
-    let out = conv1x1(&["bench", "--min-time", "0.002", "--shape", "7x5@4", "--kernel", "specialized", "--json"]);
+    let out = conv1x1(&[
+        "bench",
+        "--min-time",
+        "0.002",
+        "--shape",
+        "7x5@4",
+        "--kernel",
+        "specialized",
+        "--json",
+    ]);
     assert!(out.status.success());
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["results"].as_array().unwrap().is_empty());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("note: no specialized kernel for 7x5@4"), "{err}");
+    assert!(
+        err.contains("note: no specialized kernel for 7x5@4"),
+        "{err}"
+    );
 }
 
 #[test]

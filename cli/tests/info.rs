@@ -4,7 +4,14 @@ use common::*;
 #[test]
 fn text_lists_machine_isas_and_kernels() {
     let out = ok(&["info"]);
-    for key in ["arch:", "cpu:", "features:", "isas:", "selected:", "kernels ("] {
+    for key in [
+        "arch:",
+        "cpu:",
+        "features:",
+        "isas:",
+        "selected:",
+        "kernels (",
+    ] {
         assert!(out.contains(key), "missing {key}:\n{out}");
     }
     for k in conv1x1::kernels() {
@@ -18,9 +25,21 @@ fn json_has_exactly_the_documented_keys() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort();
-    assert_eq!(keys, ["arch", "cpu", "features", "isas", "kernels", "selected"]);
-    assert!(v["features"].as_array().unwrap().iter().all(|f| f.is_string()));
-    let isas: Vec<&str> = v["isas"].as_array().unwrap().iter().map(|i| i.as_str().unwrap()).collect();
+    assert_eq!(
+        keys,
+        ["arch", "cpu", "features", "isas", "kernels", "selected"]
+    );
+    assert!(v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f.is_string()));
+    let isas: Vec<&str> = v["isas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().unwrap())
+        .collect();
     assert!(isas.contains(&"scalar"));
     assert!(isas.contains(&v["selected"].as_str().unwrap()));
     assert_eq!(v["selected"], conv1x1::dispatch::best_isa().name());
@@ -31,7 +50,16 @@ fn json_has_exactly_the_documented_keys() {
         keys.sort();
         assert_eq!(
             keys,
-            ["cin", "cout", "isa", "layout", "mr", "name", "nr", "specialized"]
+            [
+                "cin",
+                "cout",
+                "isa",
+                "layout",
+                "mr",
+                "name",
+                "nr",
+                "specialized"
+            ]
         );
         let specialized = k["specialized"].as_bool().unwrap();
         assert_eq!(k["cin"].is_null(), !specialized);
@@ -57,7 +85,10 @@ fn forcing_an_unsupported_isa_through_the_environment_is_an_error() {
 fn help_has_examples_and_usage_errors_exit_2() {
     for sub in ["info", "bench", "report", "run", "verify"] {
         let out = ok(&[sub, "--help"]);
-        assert!(out.contains("Example"), "{sub} --help has no example:\n{out}");
+        assert!(
+            out.contains("Example"),
+            "{sub} --help has no example:\n{out}"
+        );
     }
     assert!(ok(&["bench", "--help"]).contains("Plan::run"));
     fails(&["frobnicate"], 2);

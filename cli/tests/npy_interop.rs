@@ -23,7 +23,10 @@ fn files_written_by_npyz_read_here() {
         let data = random(shape.iter().product(), 12);
         let path = dir.path().join("b.npy");
         write_npy(&path, &shape, &data);
-        assert_eq!(read_f32_array(&std::fs::read(&path).unwrap()).unwrap(), (shape, data));
+        assert_eq!(
+            read_f32_array(&std::fs::read(&path).unwrap()).unwrap(),
+            (shape, data)
+        );
     }
 }
 
@@ -43,7 +46,12 @@ fn big_endian_from_npyz_is_converted_and_other_types_rejected() {
     assert_eq!(read_f32_array(&be).unwrap(), (vec![2, 3], data));
 
     let mut ints = Vec::new();
-    let mut w = npyz::WriteOptions::new().default_dtype().shape(&[4]).writer(&mut ints).begin_nd().unwrap();
+    let mut w = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(&[4])
+        .writer(&mut ints)
+        .begin_nd()
+        .unwrap();
     w.extend([1i32, 2, 3, 4]).unwrap();
     w.finish().unwrap();
     assert_eq!(read_f32_array(&ints), Err(NpyError::DType("<i4".into())));

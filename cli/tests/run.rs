@@ -25,7 +25,10 @@ struct Problem {
 
 impl Problem {
     fn out_hw(&self) -> (usize, usize) {
-        ((self.h - 1) / self.stride.0 + 1, (self.w - 1) / self.stride.1 + 1)
+        (
+            (self.h - 1) / self.stride.0 + 1,
+            (self.w - 1) / self.stride.1 + 1,
+        )
     }
 
     /// Writes the inputs into `dir`, runs the binary, and returns the relative L2 error of
@@ -57,10 +60,27 @@ impl Problem {
 
         let stride = format!("{}x{}", self.stride.0, self.stride.1);
         let activation = self.activation.to_string();
-        let (xp, wp, bp, rp, yp) = (path("x.npy"), path("w.npy"), path("b.npy"), path("r.npy"), path("y.npy"));
+        let (xp, wp, bp, rp, yp) = (
+            path("x.npy"),
+            path("w.npy"),
+            path("b.npy"),
+            path("r.npy"),
+            path("y.npy"),
+        );
         let mut args = vec![
-            "run", "--input", &xp, "--weights", &wp, "--output", &yp, "--layout",
-            self.layout.name(), "--stride", &stride, "--activation", &activation,
+            "run",
+            "--input",
+            &xp,
+            "--weights",
+            &wp,
+            "--output",
+            &yp,
+            "--layout",
+            self.layout.name(),
+            "--stride",
+            &stride,
+            "--activation",
+            &activation,
         ];
         if self.bias {
             args.extend(["--bias", &bp]);
@@ -114,16 +134,34 @@ fn npy_round_trip_matches_the_reference() {
     for layout in [Layout::Nchw, Layout::Nhwc] {
         let cases = [
             base(layout),
-            Problem { stride: (2, 2), bias: true, activation: Activation::Relu, ..base(layout) },
+            Problem {
+                stride: (2, 2),
+                bias: true,
+                activation: Activation::Relu,
+                ..base(layout)
+            },
             Problem {
                 stride: (1, 2),
                 residual: true,
                 bias: true,
                 w4: true,
-                activation: Activation::Clamp { min: -0.25, max: 0.5 },
+                activation: Activation::Clamp {
+                    min: -0.25,
+                    max: 0.5,
+                },
                 ..base(layout)
             },
-            Problem { n: 1, cin: 64, cout: 16, h: 14, w: 14, stride: (2, 2), activation: Activation::Relu6, residual: true, ..base(layout) },
+            Problem {
+                n: 1,
+                cin: 64,
+                cout: 16,
+                h: 14,
+                w: 14,
+                stride: (2, 2),
+                activation: Activation::Relu6,
+                residual: true,
+                ..base(layout)
+            },
         ];
         for (i, p) in cases.iter().enumerate() {
             let err = p.check(dir.path(), &[]);
@@ -137,7 +175,11 @@ fn every_supported_isa_and_kernel_choice_runs() {
     let dir = tempfile::tempdir().unwrap();
     for isa in conv1x1::dispatch::supported_isas() {
         for layout in [Layout::Nchw, Layout::Nhwc] {
-            let p = Problem { stride: (2, 2), bias: true, ..base(layout) };
+            let p = Problem {
+                stride: (2, 2),
+                bias: true,
+                ..base(layout)
+            };
             let err = p.check(dir.path(), &["--isa", isa.name(), "--kernel", "generic"]);
             assert!(err <= 1e-5, "{isa} {layout}: {err}");
         }
@@ -161,7 +203,14 @@ fn files() -> Files {
     write_npy(&root.join("w.npy"), &[8, 4], &random(32, 6));
     write_npy(&root.join("b.npy"), &[8], &random(8, 7));
     let p = |n: &str| root.join(n).to_string_lossy().into_owned();
-    Files { x: p("x.npy"), w: p("w.npy"), b: p("b.npy"), y: p("y.npy"), root, _dir: dir }
+    Files {
+        x: p("x.npy"),
+        w: p("w.npy"),
+        b: p("b.npy"),
+        y: p("y.npy"),
+        root,
+        _dir: dir,
+    }
 }
 
 #[test]
@@ -175,7 +224,10 @@ fn bad_inputs_are_clear_errors() {
     };
 
     let e = run(&p("missing.npy"), &f.w, &[]);
-    assert!(e.contains("cannot read input") && e.contains("missing.npy"), "{e}");
+    assert!(
+        e.contains("cannot read input") && e.contains("missing.npy"),
+        "{e}"
+    );
 
     std::fs::write(p("junk.npy"), b"definitely not numpy").unwrap();
     let e = run(&p("junk.npy"), &f.w, &[]);
@@ -192,13 +244,21 @@ fn bad_inputs_are_clear_errors() {
     {
         use npyz::WriterBuilder;
         let mut out = Vec::new();
-        let mut w = npyz::WriteOptions::new().default_dtype().shape(&[8, 4]).writer(&mut out).begin_nd().unwrap();
+        let mut w = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(&[8, 4])
+            .writer(&mut out)
+            .begin_nd()
+            .unwrap();
         w.extend((0..32).map(|i| i as f64)).unwrap();
         w.finish().unwrap();
         std::fs::write(p("w64.npy"), out).unwrap();
     }
     let e = run(&f.x, &p("w64.npy"), &[]);
-    assert!(e.contains("weights") && e.contains("'<f8'") && e.contains("float32"), "{e}");
+    assert!(
+        e.contains("weights") && e.contains("'<f8'") && e.contains("float32"),
+        "{e}"
+    );
 
     // Fortran order written by npyz.
     {
@@ -220,11 +280,17 @@ fn bad_inputs_are_clear_errors() {
 
     write_npy(&f.root.join("w5.npy"), &[8, 5], &random(40, 9));
     let e = run(&f.x, &p("w5.npy"), &[]);
-    assert!(e.contains("channel mismatch") && e.contains("4 channels") && e.contains("Cin = 5"), "{e}");
+    assert!(
+        e.contains("channel mismatch") && e.contains("4 channels") && e.contains("Cin = 5"),
+        "{e}"
+    );
 
     // The same file read as NHWC has 3 channels.
     let e = run(&f.x, &f.w, &["--layout", "nhwc"]);
-    assert!(e.contains("channel mismatch") && e.contains("3 channels"), "{e}");
+    assert!(
+        e.contains("channel mismatch") && e.contains("3 channels"),
+        "{e}"
+    );
 
     write_npy(&f.root.join("x3.npy"), &[4, 3, 3], &random(36, 5));
     let e = run(&p("x3.npy"), &f.w, &[]);
@@ -260,7 +326,46 @@ fn bad_inputs_are_clear_errors() {
     assert!(e.contains("cannot write output"), "{e}");
 
     // Usage errors: exit status 2.
-    fails(&["run", "--input", &f.x, "--weights", &f.w, "--output", &f.y, "--stride", "0"], 2);
-    fails(&["run", "--input", &f.x, "--weights", &f.w, "--output", &f.y, "--activation", "gelu"], 2);
-    fails(&["run", "--input", &f.x, "--weights", &f.w, "--output", &f.y, "--isa", "all"], 2);
+    fails(
+        &[
+            "run",
+            "--input",
+            &f.x,
+            "--weights",
+            &f.w,
+            "--output",
+            &f.y,
+            "--stride",
+            "0",
+        ],
+        2,
+    );
+    fails(
+        &[
+            "run",
+            "--input",
+            &f.x,
+            "--weights",
+            &f.w,
+            "--output",
+            &f.y,
+            "--activation",
+            "gelu",
+        ],
+        2,
+    );
+    fails(
+        &[
+            "run",
+            "--input",
+            &f.x,
+            "--weights",
+            &f.w,
+            "--output",
+            &f.y,
+            "--isa",
+            "all",
+        ],
+        2,
+    );
 }

@@ -8,10 +8,16 @@ fn every_kernel_passes_and_is_listed() {
         .filter(|k| conv1x1::dispatch::is_supported(k.isa))
         .collect();
     for k in &usable {
-        let line = out.lines().find(|l| l.contains(k.name)).unwrap_or_else(|| panic!("{} missing:\n{out}", k.name));
+        let line = out
+            .lines()
+            .find(|l| l.contains(k.name))
+            .unwrap_or_else(|| panic!("{} missing:\n{out}", k.name));
         assert!(line.trim_end().ends_with("ok"), "{line}");
     }
-    assert!(out.contains(&format!("all {} cases passed", 16 * usable.len())), "{out}");
+    assert!(
+        out.contains(&format!("all {} cases passed", 16 * usable.len())),
+        "{out}"
+    );
 }
 
 #[test]

@@ -78,13 +78,9 @@ impl Ranged for CategoryAxis {
 }
 
 impl ValueFormatter<f64> for CategoryAxis {
-    fn format_ext(&self, value: &f64) -> String {
-        let i = value.floor();
-        if i >= 0.0 && (i as usize) < self.names.len() {
-            self.names[i as usize].clone()
-        } else {
-            String::new()
-        }
+    /// Blank: the category names are drawn separately, rotated, below the axis.
+    fn format_ext(&self, _value: &f64) -> String {
+        String::new()
     }
 }
 
@@ -99,7 +95,7 @@ impl BarChart {
             .map(|c| c.chars().count())
             .max()
             .unwrap_or(1);
-        let width = (120 + groups * (bars * 12 + 18)).clamp(640, 2400) as u32;
+        let width = (120 + groups * (bars * 12 + 18)).clamp(900, 2400) as u32;
         let label_area = (longest * 8 + 20).clamp(40, 200) as u32;
         let height = 380 + label_area;
         let mut svg = String::new();
@@ -137,21 +133,28 @@ impl BarChart {
                 },
                 0f64..y_max,
             )?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(225, 225, 225))
+            .y_desc(self.y_label.as_str())
+            .axis_desc_style(("sans-serif", 16))
+            .y_label_style(("sans-serif", 14))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .draw()?;
+
+        // Category names, rotated to read downwards from just below each group's tick.
         let label_style = TextStyle::from(
             ("sans-serif", 14)
                 .into_font()
                 .transform(FontTransform::Rotate90),
         )
         .pos(Pos::new(HPos::Left, VPos::Center));
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(RGBColor(235, 235, 235))
-            .y_desc(self.y_label.as_str())
-            .axis_desc_style(("sans-serif", 16))
-            .y_label_style(("sans-serif", 14))
-            .x_label_style(label_style)
-            .draw()?;
+        for (i, name) in self.categories.iter().enumerate() {
+            let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
+            root.draw(&Text::new(name.as_str(), (x, y + 8), label_style.clone()))?;
+        }
 
         // Bars of one group fill 80 % of the category's width.
         let bar_w = 0.8 / self.series.len().max(1) as f64;

@@ -32,12 +32,23 @@ pub fn ok(args: &[&str]) -> String {
 pub fn fails(args: &[&str], code: i32) -> String {
     let out = conv1x1(args);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(code), "conv1x1 {args:?}: stderr:\n{stderr}");
-    assert!(!stderr.contains("panicked"), "panic for {args:?}:\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "conv1x1 {args:?}: stderr:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "panic for {args:?}:\n{stderr}"
+    );
     assert!(!stderr.contains("RUST_BACKTRACE"), "{stderr}");
     if code == 1 {
         assert!(stderr.starts_with("error: "), "{stderr}");
-        assert_eq!(stderr.trim_end().lines().count(), 1, "one line expected:\n{stderr}");
+        assert_eq!(
+            stderr.trim_end().lines().count(),
+            1,
+            "one line expected:\n{stderr}"
+        );
     }
     stderr
 }
