@@ -105,8 +105,8 @@ fn shape_table(suite: &str, shape: &Shape, rows: &[Row]) -> String {
         String::new()
     };
     let mut s = format!(
-        "{shape}  ({:.3} GFLOP per run{origin})\n",
-        shape.flops() / 1e9
+        "{shape}  ({} GFLOP per run{origin})\n",
+        format::gflop(shape.flops())
     );
     let cells: Vec<Vec<String>> = rows
         .iter()

@@ -21,6 +21,16 @@ pub fn duration(seconds: f64) -> String {
     format!("{value:.decimals$} {unit}")
 }
 
+/// FLOPs as GFLOP with three decimals, or three significant digits when smaller.
+pub fn gflop(flops: f64) -> String {
+    let g = flops / 1e9;
+    if g >= 0.01 {
+        format!("{g:.3}")
+    } else {
+        format!("{g:.2e}")
+    }
+}
+
 /// A fraction as a percentage with one decimal, or `-` when unknown (zero or not finite).
 pub fn percent(fraction: f64) -> String {
     if fraction > 0.0 && fraction.is_finite() {

@@ -110,7 +110,7 @@ impl<T: Fn(usize, usize) + Sync> Pool<'_, T> {
         // Acquire: the workers' writes (their part of the output) are visible after this.
         while sh.pending.load(Ordering::Acquire) != 0 {
             spins = spins.wrapping_add(1);
-            if spins % 1024 == 0 {
+            if spins.is_multiple_of(1024) {
                 std::thread::yield_now();
             } else {
                 std::hint::spin_loop();
@@ -149,7 +149,7 @@ impl Shared {
                 return g;
             }
             spins = spins.wrapping_add(1);
-            if spins % 256 == 0 && start.elapsed() > SPIN_FOR {
+            if spins.is_multiple_of(256) && start.elapsed() > SPIN_FOR {
                 break;
             }
             std::hint::spin_loop();

@@ -107,7 +107,7 @@ impl Case {
         let residual = self.spec.residual.then(|| rng.fill(out_len, 1.0));
         // NaN poison: an element the kernel forgets to write fails the comparison.
         let mut output = vec![f32::NAN; out_len];
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             plan.run(self.dims, &input, &mut output, residual.as_deref())?;
         } else {
             let items = plan.work_items(self.dims, &input, &mut output, residual.as_deref(), 3)?;

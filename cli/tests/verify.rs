@@ -3,7 +3,8 @@ use common::*;
 
 #[test]
 fn every_kernel_passes_and_is_listed() {
-    let out = ok(&["verify", "--cases", "16", "--seed", "3"]);
+    // Four cases per kernel cover every activation; bias and residual vary in `one_isa_only`.
+    let out = ok(&["verify", "--cases", "4", "--seed", "3"]);
     let usable: Vec<_> = conv1x1::kernels()
         .filter(|k| conv1x1::dispatch::is_supported(k.isa))
         .collect();
@@ -15,14 +16,14 @@ fn every_kernel_passes_and_is_listed() {
         assert!(line.trim_end().ends_with("ok"), "{line}");
     }
     assert!(
-        out.contains(&format!("all {} cases passed", 16 * usable.len())),
+        out.contains(&format!("all {} cases passed", 4 * usable.len())),
         "{out}"
     );
 }
 
 #[test]
 fn one_isa_only() {
-    let out = ok(&["verify", "--isa", "scalar", "--cases", "8"]);
+    let out = ok(&["verify", "--isa", "scalar", "--cases", "16"]);
     assert!(out.contains("__scalar"));
     assert!(!out.contains("__avx"));
 }

@@ -268,7 +268,7 @@ pub fn layout_table(doc: &Document, layout: &str) -> Table {
         let mut row = vec![
             shape.clone(),
             any.map_or(String::new(), |r| r.count.to_string()),
-            any.map_or(String::new(), |r| format!("{:.3}", r.flops / 1e9)),
+            any.map_or(String::new(), |r| format::gflop(r.flops)),
         ];
         for cell in &grid.cells[i] {
             row.push(cell.map_or("-".to_string(), |r| {
