@@ -69,7 +69,8 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
         doc.totals = totals;
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         writeln!(out)?;
-    } else if !totals.is_empty() {
+    } else if totals.iter().any(|t| t.layers > 1) {
+        // A total over one layer would repeat its shape's table.
         write!(out, "{}", totals_table(&totals))?;
     }
     Ok(())

@@ -69,7 +69,7 @@ pub fn features() -> Vec<&'static str> {
                 $(if std::arch::is_aarch64_feature_detected!($f) { found.push($f); })*
             };
         }
-        probe!("neon", "fp16", "fhm", "dotprod", "i8mm", "bf16", "sve", "sve2", "sme");
+        probe!("neon", "fp16", "fhm", "dotprod", "i8mm", "bf16", "sve", "sve2");
     }
     found
 }

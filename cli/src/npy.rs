@@ -337,6 +337,19 @@ mod tests {
     }
 
     #[test]
+    fn version_2_headers_are_read() {
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }\n";
+        let mut f = MAGIC.to_vec();
+        f.extend_from_slice(&[2, 0]);
+        f.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        f.extend_from_slice(header.as_bytes());
+        f.extend_from_slice(&[0, 0, 128, 63, 0, 0, 0, 64]);
+        assert_eq!(read_f32_array(&f).unwrap(), (vec![1, 2], vec![1.0, 2.0]));
+        f[6] = 4;
+        assert_eq!(read_f32_array(&f), Err(NpyError::Version(4, 0)));
+    }
+
+    #[test]
     fn big_endian_float32_is_converted() {
         let data: Vec<u8> = [1.5f32, -2.0]
             .iter()
