@@ -257,8 +257,10 @@ impl Engine {
             other => other.with_context(|| format!("building a plan for {shape} {layout}"))?,
         };
         let dims = shape.dims();
-        let ring = InputRing::new(plan.input_len(dims)?, &mut self.rng);
-        let mut out = vec![0.0f32; plan.output_len(dims)?];
+        let (in_len, out_len) = (plan.input_len(dims)?, plan.output_len(dims)?);
+        check_memory(shape, in_len, out_len)?;
+        let ring = InputRing::new(in_len, &mut self.rng);
+        let mut out = vec![0.0f32; out_len];
         let sample = if self.threads == 1 {
             median_time(self.min_time, |rep| {
                 plan.run(dims, ring.get(rep), &mut out, None)
@@ -271,6 +273,7 @@ impl Engine {
 
     fn measure_sgemm(&mut self, shape: &Shape, layout: Layout) -> Result<Sample> {
         let (_, x_len, y_len) = baseline::lens(shape);
+        check_memory(shape, x_len, y_len)?;
         let weights = self.weights(shape);
         let ring = InputRing::new(x_len, &mut self.rng);
         let mut out = vec![0.0f32; y_len];
@@ -279,6 +282,22 @@ impl Engine {
                 .context("sgemm baseline: buffer lengths do not match the shape")
         })
     }
+}
+
+/// Refuses shapes whose buffers would not fit comfortably in memory, rather than aborting
+/// on a failed allocation.
+fn check_memory(shape: &Shape, input_len: usize, output_len: usize) -> Result<()> {
+    const LIMIT: f64 = 16.0 * (1u64 << 30) as f64;
+    let ring =
+        (input_len as f64 * 4.0).max(crate::measure::ring_bytes() as f64) + input_len as f64 * 4.0;
+    let bytes = ring + output_len as f64 * 4.0;
+    if bytes > LIMIT {
+        anyhow::bail!(
+            "shape {shape} needs about {:.1} GiB of buffers to benchmark (limit 16 GiB)",
+            bytes / (1u64 << 30) as f64
+        );
+    }
+    Ok(())
 }
 
 /// The output pointer shared by the pool threads; each writes only its own work item's part.

@@ -122,7 +122,7 @@ fn text_tables_and_suite_totals() {
         "--min-time",
         "0.002",
         "--shape",
-        "32x16@6",
+        "32x16@6,8x8@4",
         "--layout",
         "nchw",
     ]);
@@ -137,6 +137,20 @@ fn text_tables_and_suite_totals() {
     ] {
         assert!(out.contains(needle), "missing {needle}:\n{out}");
     }
+    // One shape: its table only, no total repeating it.
+    let out = ok(&[
+        "bench",
+        "--min-time",
+        "0.002",
+        "--shape",
+        "32x16@6",
+        "--layout",
+        "nchw",
+    ]);
+    assert!(
+        out.contains("32x16@6") && !out.contains("Suite totals"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -168,4 +182,19 @@ fn unsupported_isa_is_a_runtime_error() {
         let e = fails(&["bench", "--shape", "4x4@4", "--isa", isa], 1);
         assert!(e.contains("not supported"), "{e}");
     }
+}
+
+#[test]
+fn shapes_too_large_for_memory_are_refused() {
+    let e = fails(
+        &[
+            "bench",
+            "--shape",
+            "2048x2048@224b64",
+            "--min-time",
+            "0.001",
+        ],
+        1,
+    );
+    assert!(e.contains("GiB"), "{e}");
 }

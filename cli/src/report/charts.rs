@@ -120,8 +120,14 @@ impl BarChart {
             .copied()
             .chain(self.reference)
             .fold(0.0f64, f64::max);
-        // Headroom for the legend above the tallest bar.
-        let y_max = if y_max > 0.0 { y_max * 1.22 } else { 1.0 };
+        // Headroom so that the legend (about 18 px per series in a plot about 320 px high)
+        // sits above the tallest bar.
+        let legend = (self.series.len() * 18 + 24) as f64 / 320.0;
+        let y_max = if y_max > 0.0 {
+            y_max / (1.0 - legend.min(0.6))
+        } else {
+            1.0
+        };
         let mut chart = ChartBuilder::on(&root)
             .caption(&self.title, ("sans-serif", 22))
             .margin(12)
