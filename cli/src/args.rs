@@ -120,9 +120,10 @@ pub struct BenchArgs {
     /// ISA(s) to measure: auto is what dispatch picks, all is every ISA this CPU supports.
     #[arg(long, value_enum, default_value_t = IsaSet::Auto)]
     pub isa: IsaSet,
-    /// Kernel selection; with `specialized`, shapes without such a kernel are skipped.
-    #[arg(long, value_enum, default_value_t = KernelChoice::Auto)]
-    pub kernel: KernelChoice,
+    /// Kernel selection: auto, generic, specialized, or a kernel name from `conv1x1 info`;
+    /// configurations the chosen kernel does not fit are skipped with a note.
+    #[arg(long, value_name = "KERNEL", default_value = "auto", value_parser = parse_kernel)]
+    pub kernel: KernelKind,
     /// Seconds to spend per configuration (at least 10 runs are made anyway).
     #[arg(long, value_name = "SECONDS", default_value_t = 0.5, value_parser = parse_seconds)]
     pub min_time: f64,
@@ -172,9 +173,9 @@ pub struct RunArgs {
     /// ISA to run on.
     #[arg(long, value_enum, default_value_t = IsaChoice::Auto)]
     pub isa: IsaChoice,
-    /// Kernel selection.
-    #[arg(long, value_enum, default_value_t = KernelChoice::Auto)]
-    pub kernel: KernelChoice,
+    /// Kernel selection: auto, generic, specialized, or a kernel name from `conv1x1 info`.
+    #[arg(long, value_name = "KERNEL", default_value = "auto", value_parser = parse_kernel)]
+    pub kernel: KernelKind,
 }
 
 #[derive(Debug, Args)]
@@ -290,24 +291,11 @@ impl IsaSet {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KernelChoice {
-    Auto,
-    Generic,
-    Specialized,
-}
-
-impl From<KernelChoice> for KernelKind {
-    fn from(k: KernelChoice) -> KernelKind {
-        match k {
-            KernelChoice::Auto => KernelKind::Auto,
-            KernelChoice::Generic => KernelKind::Generic,
-            KernelChoice::Specialized => KernelKind::Specialized,
-        }
-    }
-}
-
 fn parse_shape(s: &str) -> Result<Shape, String> {
+    s.parse().map_err(|e: conv1x1::Error| e.to_string())
+}
+
+fn parse_kernel(s: &str) -> Result<KernelKind, String> {
     s.parse().map_err(|e: conv1x1::Error| e.to_string())
 }
 

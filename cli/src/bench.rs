@@ -14,7 +14,7 @@ use crate::results::{self, Document, Row, Total};
 pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
     let workload = Workload::from_args(&args.workload)?;
     let isas = args.isa.resolve()?;
-    let kind: KernelKind = args.kernel.into();
+    let kind: KernelKind = args.kernel;
     let mut subjects = Vec::new();
     for layout in args.layout.layouts() {
         for &isa in &isas {
@@ -77,8 +77,12 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 fn skipped_note(shape: &Shape, subject: Subject) {
-    if let Subject::Conv { layout, isa, .. } = subject {
-        eprintln!("note: no specialized kernel for {shape} ({layout}, {isa}); skipped");
+    if let Subject::Conv { layout, isa, kind } = subject {
+        let what = match kind {
+            KernelKind::Specialized => "no specialized kernel".to_string(),
+            other => format!("kernel {other} does not fit"),
+        };
+        eprintln!("note: {what} for {shape} ({layout}, {isa}); skipped");
     }
 }
 

@@ -174,8 +174,8 @@ impl Engine {
         self.progress.finish_and_clear();
     }
 
-    /// Measures `subject` on `shape`; `None` when a specialized kernel was asked for and
-    /// this shape has none.
+    /// Measures `subject` on `shape`; `None` when the kernel asked for (specialized, or one
+    /// by name) does not fit this shape, layout and ISA.
     pub fn measure(&mut self, suite: &str, shape: &Shape, subject: Subject) -> Result<Option<Row>> {
         let label = match subject {
             Subject::Conv { layout, isa, kind } => format!("{shape} {layout} {isa} {kind}"),
@@ -253,7 +253,9 @@ impl Engine {
         let spec = shape.spec().layout(layout).isa(isa).kernel(kind);
         let weights = self.weights(shape);
         let plan = match Plan::new(&spec, &weights, None) {
-            Err(conv1x1::Error::NoSpecializedKernel { .. }) => return Ok(None),
+            Err(
+                conv1x1::Error::NoSpecializedKernel { .. } | conv1x1::Error::KernelMismatch { .. },
+            ) => return Ok(None),
             other => other.with_context(|| format!("building a plan for {shape} {layout}"))?,
         };
         let dims = shape.dims();

@@ -59,11 +59,7 @@ impl Case {
             .activation(activation)
             .residual((i / 8) % 2 == 1)
             .isa(kernel.isa)
-            .kernel(if kernel.specialized() {
-                KernelKind::Specialized
-            } else {
-                KernelKind::Generic
-            });
+            .kernel(KernelKind::Named(kernel.name));
         Case {
             spec,
             dims: Dims::new(batch, h, w),

@@ -177,6 +177,32 @@ fn specialized_without_a_kernel_is_skipped_with_a_note() {
 }
 
 #[test]
+fn a_kernel_by_name_runs_where_it_fits_and_is_skipped_elsewhere() {
+    let k = conv1x1::kernels()
+        .find(|k| !k.specialized() && k.isa == conv1x1::dispatch::best_isa())
+        .unwrap();
+    let out = conv1x1(&[
+        "bench",
+        "--min-time",
+        "0.002",
+        "--shape",
+        "12x20@6",
+        "--kernel",
+        k.name,
+        "--json",
+    ]);
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = v["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "only the kernel's own layout fits");
+    assert_eq!(rows[0]["kernel_name"], k.name);
+    assert_eq!(rows[0]["layout"], k.layout.name());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not fit"), "{err}");
+    fails(&["bench", "--kernel", "f32_no_such_kernel"], 2);
+}
+
+#[test]
 fn unsupported_isa_is_a_runtime_error() {
     if let Some(isa) = unsupported_isa() {
         let e = fails(&["bench", "--shape", "4x4@4", "--isa", isa], 1);
