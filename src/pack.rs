@@ -94,9 +94,10 @@ impl Panels {
     }
 }
 
-/// Packs `weights` (`[cout][cin]`, row-major) for `kernel`.
+/// Packs `weights` (`[cout][cin]`, row-major) for `kernel`, in blocks of `kc` input channels.
 pub(crate) fn pack_weights(
     kernel: &KernelInfo,
+    kc: usize,
     cin: usize,
     cout: usize,
     weights: &[f32],
@@ -108,7 +109,7 @@ pub(crate) fn pack_weights(
     let mut pos = 0;
     let mut k0 = 0;
     while k0 < cin {
-        let k = kernel.kc.min(cin - k0);
+        let k = kc.min(cin - k0);
         for j in 0..panels.count {
             let width = panels.width_of(j);
             for kk in 0..k {

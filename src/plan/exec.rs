@@ -91,7 +91,7 @@ unsafe fn nchw_image(
     };
     let map = pixel_map(plan, geo);
     let panels_per_block = (info.mc / mr).max(1);
-    for (k0, k) in k_blocks(spec.cin, info.kc) {
+    for (k0, k) in k_blocks(spec.cin, plan.kc) {
         let ep = epilogue(plan, k0, k);
         let w_block = plan.packed.as_ptr().add(k0 * panels.padded());
         for q0 in (p0..p1).step_by(info.nc) {
@@ -176,7 +176,7 @@ unsafe fn nhwc_image(
         Layout::Nhwc => ((spec.cin, 1), (spec.cout, 1)),
         Layout::Nchw => ((1, geo.pin), (1, geo.pout)),
     };
-    for (k0, k) in k_blocks(spec.cin, info.kc) {
+    for (k0, k) in k_blocks(spec.cin, plan.kc) {
         let ep = epilogue(plan, k0, k);
         let w_block = plan.packed.as_ptr().add(k0 * panels.padded());
         for q0 in (p0..p1).step_by(info.nc) {

@@ -34,6 +34,8 @@ pub struct Plan {
     spec: ConvSpec,
     isa: Isa,
     kernel: &'static KernelInfo,
+    /// Input channels per cache block (the packing and the driver agree on it).
+    kc: usize,
     panels: Panels,
     packed: AlignedBuf,
     bias: Option<AlignedBuf>,
@@ -61,6 +63,16 @@ const _: () = {
     assert_send_sync::<Plan>();
 };
 
+/// Input channels per cache block. A pixel-vectorized NCHW kernel reads `stride_w` times as
+/// many input elements per pixel (the skipped ones share its cache lines), so its block shrinks
+/// by that factor to keep one tile's input in L1 across the output-channel panels.
+fn block_channels(kernel: &KernelInfo, spec: &ConvSpec) -> usize {
+    match kernel.entry {
+        Entry::Nchw(_) if spec.stride_w > 1 => (kernel.kc / spec.stride_w.min(kernel.kc)).max(16),
+        _ => kernel.kc,
+    }
+}
+
 impl Plan {
     /// Validates `spec`, picks ISA and kernel, and packs `weights` (`[Cout][Cin]` row-major,
     /// the OIHW weight of a 1x1 convolution) and the optional `bias` (`[Cout]`).
@@ -80,12 +92,14 @@ impl Plan {
         };
         let kernel = registry::select(isa, spec)?;
         let panels = Panels::new(kernel, spec.cout);
-        let packed = pack_weights(kernel, spec.cin, spec.cout, weights);
+        let kc = block_channels(kernel, spec);
+        let packed = pack_weights(kernel, kc, spec.cin, spec.cout, weights);
         let bias = bias.map(|b| pack_bias(kernel, spec.cout, b));
         Ok(Plan {
             spec: *spec,
             isa,
             kernel,
+            kc,
             panels,
             packed,
             bias,
