@@ -84,20 +84,18 @@ pub fn kernels() -> impl Iterator<Item = &'static KernelInfo> {
     generic().iter().chain(specialized().iter()).copied()
 }
 
-/// Whether an NCHW plan should use a kernel vectorized along output channels: for strided
-/// convolutions (pixel vectors would need gathers, and an output row of 28 or 7 pixels leaves
-/// vectors part empty) and small images, as long as Cin is large enough to amortize the
-/// channel-strided stores of its tiles (each tile stores lane by lane once per Cin loop).
+/// Whether an NCHW plan should use the kernel vectorized along output channels.
 ///
-/// Measured on AVX-512 (benches/README.md, tuning notes), the channel-vectorized kernel is
-/// still slower than the pixel-vectorized one on every ResNet-50 shape, strided and 7×7
-/// included: its weight panel is re-read from L2 per pixel tile and its sums leave the tile
-/// lane by lane. Until that changes it is chosen only by name (`KernelKind::Named`).
+/// Measured on AVX-512 (benches/README.md, tuning notes): it wins only on strided
+/// convolutions with small outputs, e.g. `1024x2048@14s2` (7-pixel output rows, which fill 7 of
+/// 16 lanes of a pixel vector) at 66–82 GFLOP/s against 20–49; on 28- and 56-pixel rows and on
+/// unstrided 7×7 images the pixel-vectorized kernel is faster (its weight panel stays in L1;
+/// the channel-vectorized one stores its sums lane by lane). So: strided, with a pixel hint
+/// under 100, and Cin large enough (≥ 128) to amortize those stores.
 pub(crate) fn nchw_prefers_channel_vectors(spec: &ConvSpec) -> bool {
-    const ENABLED: bool = false;
     let strided = spec.stride_h != 1 || spec.stride_w != 1;
-    let small = spec.pixels_hint.is_some_and(|p| p < 256);
-    ENABLED && spec.layout == Layout::Nchw && (strided || small) && spec.cin >= 128
+    let small = spec.pixels_hint.is_some_and(|p| p < 100);
+    spec.layout == Layout::Nchw && strided && small && spec.cin >= 128
 }
 
 /// Picks the kernel a plan uses.
