@@ -61,6 +61,10 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool>(
     // SAFETY (all pointer arithmetic below): pixels p..p+m exist in this image's output and
     // residual; their input pixels (via the map) exist with k channels from `b.x`; channel
     // lanes are masked below n; the packed panel holds NV vectors per input channel kk < k.
+    // A tail tile may have vectors with no valid lane (a 5-channel tail in an 8-vector scalar
+    // tile) whose addresses lie past the caller's buffer: their offsets use `wrapping_add`
+    // (forming them with `add` is undefined behaviour even unread) and masked accesses never
+    // touch them.
     let mut xs = [b.x; MR];
     let mut ys = [b.y; MR];
     let mut rs = [b.r; MR];
@@ -76,7 +80,7 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool>(
     if b.ep.load_c {
         for (i, row) in acc.iter_mut().enumerate().take(m) {
             for v in 0..NV {
-                let src = ys[i].add(v * lanes);
+                let src = ys[i].wrapping_add(v * lanes);
                 row[v] = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
             }
         }
@@ -112,7 +116,7 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool>(
                     a = S::add(a, S::load(b.bias.add(j * nr_full + v * lanes)));
                 }
                 if !b.r.is_null() {
-                    let src = rs[i].add(v * lanes);
+                    let src = rs[i].wrapping_add(v * lanes);
                     let r = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
                     a = S::add(a, r);
                 }
@@ -120,7 +124,7 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool>(
                     a = S::clamp(a, lo, hi);
                 }
             }
-            let dst = ys[i].add(v * lanes);
+            let dst = ys[i].wrapping_add(v * lanes);
             if FULL {
                 S::store(dst, a);
             } else {
