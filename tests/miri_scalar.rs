@@ -1,6 +1,6 @@
 //! The portable (scalar) path on small shapes that still reach every branch of the driver and
 //! the microkernels: pixel and channel tails, strides 1, 2 and 3, batch 2, every epilogue,
-//! more than one input-channel block (Cin > kc = 256), more than one output-channel block
+//! more than one input-channel block (Cin > kc), more than one output-channel block
 //! (Cout > mc), more than one pixel block (> nc pixels) and work-item splits.
 //!
 //! Small enough to run under Miri (`.ci/miri.sh`), which checks every pointer the kernels
@@ -11,7 +11,7 @@ mod common;
 
 use common::{Case, Epi, Problem, EPILOGUES, TOLERANCE};
 use conv1x1::reference::{conv1x1_reference, relative_l2_error};
-use conv1x1::{Dims, Isa, KernelKind, Layout, Plan};
+use conv1x1::{Dims, Isa, KernelInfo, KernelKind, Layout, Plan};
 
 const LAYOUTS: [Layout; 2] = [Layout::Nchw, Layout::Nhwc];
 
@@ -57,15 +57,23 @@ fn tails_strides_batches_and_epilogues() {
     }
 }
 
-/// Cin = 257 > kc = 256: the second input-channel block accumulates onto the stored partial
-/// sums and only it applies the epilogue; tiny images keep this cheap.
+/// The generic scalar kernel of `layout`, whose cache blocks the shapes below step past.
+fn scalar_kernel(layout: Layout) -> &'static KernelInfo {
+    conv1x1::kernels()
+        .find(|k| k.isa == Isa::Scalar && k.layout == layout && !k.specialized())
+        .expect("a generic scalar kernel for every layout")
+}
+
+/// Cin = kc + 1: the second input-channel block accumulates onto the stored partial sums and
+/// only it applies the epilogue; tiny images keep this cheap.
 #[test]
 fn input_channel_blocks() {
     for layout in LAYOUTS {
+        let cin = scalar_kernel(layout).kc + 1;
         check_case(
             &case(
                 layout,
-                257,
+                cin,
                 5,
                 Dims::new(2, 1, 2),
                 (1, 1),
@@ -76,7 +84,7 @@ fn input_channel_blocks() {
         check_case(
             &case(
                 layout,
-                257,
+                cin,
                 2,
                 Dims::new(1, 2, 3),
                 (2, 2),
@@ -87,16 +95,17 @@ fn input_channel_blocks() {
     }
 }
 
-/// Cout = 257 > mc = 256 (a second output-channel block) and 1025 > nc = 1024 output pixels
-/// (a second pixel block).
+/// Cout = mc + 1 (a second output-channel block) and nc + 1 output pixels (a second pixel
+/// block).
 #[test]
 fn output_channel_and_pixel_blocks() {
     for layout in LAYOUTS {
+        let k = scalar_kernel(layout);
         check_case(
             &case(
                 layout,
                 1,
-                257,
+                k.mc + 1,
                 Dims::new(1, 1, 1),
                 (1, 1),
                 Epi::BiasResidualClamp,
@@ -108,7 +117,7 @@ fn output_channel_and_pixel_blocks() {
                 layout,
                 1,
                 1,
-                Dims::new(1, 1, 1025),
+                Dims::new(1, 1, k.nc + 1),
                 (1, 1),
                 Epi::ResidualRelu6,
             ),

@@ -76,6 +76,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(miri, ignore = "minutes under Miri; pure index arithmetic")]
     fn regions_tile_the_work_exactly() {
         for units in [1, 2, 3, 4, 7, 49, 196, 3136] {
             for panels in [1, 2, 3, 8, 128] {
