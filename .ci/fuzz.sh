@@ -12,9 +12,7 @@ rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly -
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 
 start=$SECONDS
-targets=$(cargo +nightly fuzz list)
-cargo +nightly fuzz build --debug-assertions
-for target in $targets; do
+for target in $(cargo +nightly fuzz list); do
     mkdir -p "fuzz/corpus/$target"
     t0=$SECONDS
     # -max_len: room for a spec plus a few special values; -timeout: seconds per input.
