@@ -8,7 +8,7 @@
 //! Any violation panics, which libFuzzer reports as a crash.
 
 use conv1x1::reference::conv1x1_reference;
-use conv1x1::{dispatch, kernels, Activation, ConvSpec, Error, Isa, KernelKind, Plan};
+use conv1x1::{dispatch, kernels, Activation, ConvSpec, Dims, Error, Isa, KernelKind, Plan};
 
 use crate::case::{Case, POISON};
 
@@ -96,30 +96,71 @@ fn isa_faults(spec: &ConvSpec, isa: Option<Isa>) -> Vec<Fault> {
     faults
 }
 
-/// Faults of the dimensions and the run's buffers.
-fn run_faults(case: &Case) -> Vec<Fault> {
+/// What the size queries must answer for the case's dimensions: the input length, the
+/// output length and the output dimensions, or the fault.
+fn geometry(case: &Case) -> Result<(usize, usize, Dims), Fault> {
     let (s, d) = (&case.spec, case.dims);
-    let mut faults = Vec::new();
     if d.batch == 0 || d.height == 0 || d.width == 0 || s.stride_h == 0 || s.stride_w == 0 {
-        faults.push(Fault::Zero);
-        return faults;
+        return Err(Fault::Zero);
     }
     let hout = (d.height - 1) / s.stride_h + 1;
     let wout = (d.width - 1) / s.stride_w + 1;
     let input = product(&[d.batch, s.cin, d.height, d.width]);
     let output = product(&[d.batch, s.cout, hout, wout]);
-    if input.is_none() || output.is_none() {
-        faults.push(Fault::Overflow);
+    match (input, output) {
+        (Some(i), Some(o)) => Ok((i, o, Dims::new(d.batch, hout, wout))),
+        _ => Err(Fault::Overflow),
     }
-    if input != Some(case.input.len()) || output != Some(case.output_len) {
+}
+
+/// Faults of the dimensions and the run's buffers.
+fn run_faults(case: &Case) -> Vec<Fault> {
+    let (input, output) = match geometry(case) {
+        Ok((input, output, _)) => (input, output),
+        Err(Fault::Zero) => return vec![Fault::Zero],
+        // No buffer is that long: the lengths are wrong too.
+        Err(f) => return vec![f, Fault::Length, Fault::Residual],
+    };
+    let mut faults = Vec::new();
+    if input != case.input.len() || output != case.output_len {
         faults.push(Fault::Length);
     }
-    match (&case.residual, s.residual) {
+    match (&case.residual, case.spec.residual) {
         (Some(_), false) | (None, true) => faults.push(Fault::Residual),
-        (Some(r), true) if Some(r.len()) != output => faults.push(Fault::Length),
+        (Some(r), true) if r.len() != output => faults.push(Fault::Length),
         _ => {}
     }
     faults
+}
+
+/// `input_len`, `output_len`, `output_dims` and `work_item_count` agree with the geometry.
+fn check_size_queries(case: &Case, plan: &Plan, ctx: &str) {
+    let (d, geo) = (case.dims, geometry(case));
+    agree("input_len", plan.input_len(d), geo.map(|g| g.0), ctx);
+    agree("output_len", plan.output_len(d), geo.map(|g| g.1), ctx);
+    agree("output_dims", plan.output_dims(d), geo.map(|g| g.2), ctx);
+    let count = plan.work_item_count(d, case.max_items);
+    let in_range = count.map(|n| (1..=case.max_items).contains(&n));
+    agree(
+        "work_item_count in 1..=max_items",
+        in_range,
+        geo.map(|_| true),
+        ctx,
+    );
+}
+
+#[track_caller]
+fn agree<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    got: Result<T, Error>,
+    want: Result<T, Fault>,
+    ctx: &str,
+) {
+    match (got, want) {
+        (Ok(g), Ok(w)) => assert_eq!(g, w, "{ctx}: {what}"),
+        (Err(e), Err(f)) => assert_eq!(fault_of(&e), f, "{ctx}: {what}: {e}"),
+        (got, want) => panic!("{ctx}: {what} answered {got:?}, expected {want:?}"),
+    }
 }
 
 #[track_caller]
@@ -168,6 +209,7 @@ pub fn check(case: &Case) {
 }
 
 fn check_plan(case: &Case, plan: &Plan, faults: &[Fault], want: Option<&Reference>, ctx: &str) {
+    check_size_queries(case, plan, ctx);
     let mut out = vec![f32::from_bits(POISON); case.output_len];
     let result = plan.run(case.dims, &case.input, &mut out, case.residual.as_deref());
     let Some(want) = want else {
