@@ -40,8 +40,17 @@ pub enum Error {
         isa: Isa,
     },
 
+    /// A kernel forced by name does not fit the spec.
+    #[error("kernel {kernel} does not fit this plan: {reason}")]
+    KernelMismatch {
+        kernel: &'static str,
+        reason: String,
+    },
+
     /// Clamp bounds that are NaN, or min > max.
-    #[error("invalid clamp bounds: min = {min}, max = {max} (both must be non-NaN and min <= max)")]
+    #[error(
+        "invalid clamp bounds: min = {min}, max = {max} (both must be non-NaN and min <= max)"
+    )]
     InvalidClamp { min: f32, max: f32 },
 
     /// A residual was given to a plan built without one, or the other way round.

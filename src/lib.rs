@@ -35,8 +35,8 @@ pub mod dispatch;
 mod error;
 mod kernel;
 mod pack;
-mod plan;
 pub mod peak;
+mod plan;
 pub mod reference;
 mod scalar;
 mod spec;
@@ -52,6 +52,11 @@ mod aarch64;
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/specialized.rs"));
 }
+
+/// The README's code blocks compile and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub use error::{Error, Result};
 pub use kernel::{kernels, KernelInfo};

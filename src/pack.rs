@@ -3,14 +3,15 @@
 //! Input channels are cut into blocks of `kc`; within a block, output channels are cut into
 //! panels. A panel of `k` input channels is stored `[k][width]` so the microkernel reads it
 //! front to back with unit stride:
-//! * NCHW (broadcast side): every panel has width MR, zero padded.
-//! * NHWC (vector side): full panels have width NR; the last one is padded only to a whole
-//!   number of vectors, so thin layers (Cout = 24) do not pay for a 64-wide panel.
+//! * Pixel-vectorized kernels (NCHW; weights on the broadcast side): every panel has width MR,
+//!   zero padded.
+//! * Channel-vectorized kernels (NHWC, and NCHW for strided or small images; weights on the
+//!   vector side): full panels have width NR; the last one is padded only to a whole number of
+//!   vectors, so thin layers (Cout = 24) do not pay for a 64-wide panel.
 //!
 //! The bias is padded to the same panel widths, which makes bias index = output channel.
 
-use crate::kernel::KernelInfo;
-use crate::spec::Layout;
+use crate::kernel::{Entry, KernelInfo};
 
 /// A heap buffer of f32 aligned to 64 bytes (one cache line, one zmm).
 #[derive(Clone, Debug)]
@@ -59,15 +60,18 @@ pub(crate) struct Panels {
 
 impl Panels {
     pub fn new(kernel: &KernelInfo, cout: usize) -> Self {
-        let width = match kernel.layout {
-            Layout::Nchw => kernel.mr,
-            Layout::Nhwc => kernel.nr,
+        // Broadcast-side panels (pixel-vectorized kernels) are MR wide; vector-side panels
+        // (channel-vectorized kernels) NR wide, the last one only to whole vectors.
+        let (width, vector_side) = match kernel.entry {
+            Entry::Nchw(_) => (kernel.mr, false),
+            Entry::Nhwc(_) => (kernel.nr, true),
         };
         let count = cout.div_ceil(width);
         let last_valid = cout - (count - 1) * width;
-        let last_width = match kernel.layout {
-            Layout::Nchw => width,
-            Layout::Nhwc => last_valid.next_multiple_of(kernel.lanes),
+        let last_width = if vector_side {
+            last_valid.next_multiple_of(kernel.lanes)
+        } else {
+            width
         };
         Panels {
             width,
@@ -90,8 +94,14 @@ impl Panels {
     }
 }
 
-/// Packs `weights` (`[cout][cin]`, row-major) for `kernel`.
-pub(crate) fn pack_weights(kernel: &KernelInfo, cin: usize, cout: usize, weights: &[f32]) -> AlignedBuf {
+/// Packs `weights` (`[cout][cin]`, row-major) for `kernel`, in blocks of `kc` input channels.
+pub(crate) fn pack_weights(
+    kernel: &KernelInfo,
+    kc: usize,
+    cin: usize,
+    cout: usize,
+    weights: &[f32],
+) -> AlignedBuf {
     debug_assert_eq!(weights.len(), cin * cout);
     let panels = Panels::new(kernel, cout);
     let mut buf = AlignedBuf::zeroed(cin * panels.padded());
@@ -99,7 +109,7 @@ pub(crate) fn pack_weights(kernel: &KernelInfo, cin: usize, cout: usize, weights
     let mut pos = 0;
     let mut k0 = 0;
     while k0 < cin {
-        let k = kernel.kc.min(cin - k0);
+        let k = kc.min(cin - k0);
         for j in 0..panels.count {
             let width = panels.width_of(j);
             for kk in 0..k {

@@ -17,7 +17,13 @@ pub fn conv1x1_reference(
 ) -> Result<Vec<f64>> {
     validate::check_spec(spec, weights.len(), bias.map(<[f32]>::len))?;
     let g = validate::geometry(spec, dims)?;
-    validate::check_buffers(spec, &g, input.len(), g.output_len, residual.map(<[f32]>::len))?;
+    validate::check_buffers(
+        spec,
+        &g,
+        input.len(),
+        g.output_len,
+        residual.map(<[f32]>::len),
+    )?;
     let (cin, cout) = (spec.cin, spec.cout);
     let mut out = vec![0.0f64; g.output_len];
     for n in 0..g.batch {

@@ -179,15 +179,19 @@ pub enum KernelKind {
     Generic,
     /// Only a specialized kernel; plan creation fails when none matches.
     Specialized,
+    /// Exactly this kernel of the registry (see [`crate::kernels`]), for comparisons and tests;
+    /// plan creation fails when it does not fit the spec (layout, channel pair, ISA).
+    Named(&'static str),
 }
 
 impl KernelKind {
-    /// Lower-case name (`auto`, `generic`, `specialized`).
+    /// Lower-case name (`auto`, `generic`, `specialized`) or the kernel's name.
     pub fn name(self) -> &'static str {
         match self {
             KernelKind::Auto => "auto",
             KernelKind::Generic => "generic",
             KernelKind::Specialized => "specialized",
+            KernelKind::Named(name) => name,
         }
     }
 }
@@ -205,11 +209,14 @@ impl FromStr for KernelKind {
             "auto" => Ok(KernelKind::Auto),
             "generic" => Ok(KernelKind::Generic),
             "specialized" => Ok(KernelKind::Specialized),
-            _ => Err(Error::Parse {
-                what: "kernel kind",
-                got: s.to_string(),
-                expected: "auto, generic, specialized",
-            }),
+            _ => crate::kernels()
+                .find(|k| k.name == s)
+                .map(|k| KernelKind::Named(k.name))
+                .ok_or_else(|| Error::Parse {
+                    what: "kernel kind",
+                    got: s.to_string(),
+                    expected: "auto, generic, specialized, or a kernel name from the registry",
+                }),
         }
     }
 }
@@ -245,6 +252,10 @@ pub struct ConvSpec {
     pub isa: Option<Isa>,
     /// Which kind of kernel to use.
     pub kernel: KernelKind,
+    /// Expected output pixels per image (Hout·Wout), a tuning hint only: any size still runs.
+    /// NCHW plans for small images (under 256 pixels) then use a kernel vectorized along
+    /// output channels, which has no pixel tail (7×7 = 49 pixels fill 3 of 4 pixel vectors).
+    pub pixels_hint: Option<usize>,
 }
 
 impl ConvSpec {
@@ -260,6 +271,7 @@ impl ConvSpec {
             residual: false,
             isa: None,
             kernel: KernelKind::Auto,
+            pixels_hint: None,
         }
     }
     /// Sets the layout.
@@ -292,6 +304,11 @@ impl ConvSpec {
     /// Forces an ISA (plan creation fails when this CPU lacks it).
     pub fn isa(mut self, isa: Isa) -> Self {
         self.isa = Some(isa);
+        self
+    }
+    /// Tells the plan how many output pixels per image to expect (a tuning hint).
+    pub fn pixels_hint(mut self, pixels: usize) -> Self {
+        self.pixels_hint = Some(pixels);
         self
     }
     /// Chooses generic, specialized or automatic kernel selection.

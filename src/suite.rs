@@ -67,9 +67,12 @@ impl Shape {
     pub fn dims(&self) -> Dims {
         Dims::new(self.batch, self.h, self.w)
     }
-    /// A spec with this shape's channels and stride (NCHW, no epilogue, automatic ISA).
+    /// A spec with this shape's channels, stride and output pixel count as the tuning hint
+    /// (NCHW, no epilogue, automatic ISA).
     pub fn spec(&self) -> ConvSpec {
-        ConvSpec::new(self.cin, self.cout).stride(self.stride)
+        ConvSpec::new(self.cin, self.cout)
+            .stride(self.stride)
+            .pixels_hint(self.hout() * self.wout())
     }
 }
 
@@ -200,10 +203,15 @@ mod tests {
             assert_eq!(shape, again, "{s}");
         }
         let s: Shape = "64x256@56x56b8".parse().unwrap();
-        assert_eq!((s.cin, s.cout, s.h, s.w, s.stride, s.batch), (64, 256, 56, 56, 1, 8));
+        assert_eq!(
+            (s.cin, s.cout, s.h, s.w, s.stride, s.batch),
+            (64, 256, 56, 56, 1, 8)
+        );
         let s: Shape = "256x512@56s2".parse().unwrap();
         assert_eq!((s.hout(), s.wout()), (28, 28));
-        for bad in ["", "256x64", "256@56", "0x4@4", "4x4@0", "4x4@4s0", "4x4@4b", "axb@c"] {
+        for bad in [
+            "", "256x64", "256@56", "0x4@4", "4x4@0", "4x4@4s0", "4x4@4b", "axb@c",
+        ] {
             assert!(bad.parse::<Shape>().is_err(), "{bad}");
         }
     }

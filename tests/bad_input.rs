@@ -230,6 +230,58 @@ fn forced_specialized_kernel_that_does_not_exist() {
     }
 }
 
+/// A kernel forced by name that does not fit the spec, or that does not exist.
+#[test]
+fn forced_kernel_that_does_not_fit() {
+    let nhwc = conv1x1::kernels()
+        .find(|k| k.isa == Isa::Scalar && k.layout == Layout::Nhwc && !k.specialized())
+        .unwrap();
+    let spec = ConvSpec::new(CIN, COUT)
+        .layout(Layout::Nchw)
+        .kernel(KernelKind::Named(nhwc.name));
+    let err = expect_err(
+        Plan::new(&spec, &weights(), None),
+        &format!(
+            "kernel {} does not fit this plan: it is for nhwc scalar and the plan is nchw \
+             Cin={CIN} Cout={COUT} on scalar",
+            nhwc.name
+        ),
+    );
+    assert!(matches!(err, Error::KernelMismatch { .. }));
+    // The right layout but another forced ISA.
+    for isa in dispatch::supported_isas()
+        .into_iter()
+        .filter(|&i| i != Isa::Scalar)
+    {
+        let spec = ConvSpec::new(CIN, COUT)
+            .layout(Layout::Nhwc)
+            .isa(isa)
+            .kernel(KernelKind::Named(nhwc.name));
+        let err = expect_err(
+            Plan::new(&spec, &weights(), None),
+            &format!(
+                "kernel {} does not fit this plan: it is for nhwc scalar and the plan is nhwc \
+                 Cin={CIN} Cout={COUT} on {isa}",
+                nhwc.name
+            ),
+        );
+        assert!(matches!(err, Error::KernelMismatch { .. }));
+    }
+    let spec = ConvSpec::new(CIN, COUT).kernel(KernelKind::Named("f32_nchw_1x1__nothing"));
+    let err = expect_err(
+        Plan::new(&spec, &weights(), None),
+        "unknown kernel name 'f32_nchw_1x1__nothing' (expected one of: a kernel name from the \
+         registry)",
+    );
+    assert!(matches!(
+        err,
+        Error::Parse {
+            what: "kernel name",
+            ..
+        }
+    ));
+}
+
 /// Names that do not parse.
 #[test]
 fn unknown_names() {
@@ -244,7 +296,8 @@ fn unknown_names() {
     );
     expect_err(
         "fast".parse::<KernelKind>(),
-        "unknown kernel kind 'fast' (expected one of: auto, generic, specialized)",
+        "unknown kernel kind 'fast' (expected one of: auto, generic, specialized, or a kernel name \
+         from the registry)",
     );
     for bad in ["gelu", "clamp", "clamp:1", "clamp:a:2", "clamp:1:b", ""] {
         expect_err(

@@ -9,9 +9,9 @@ mod common;
 
 use std::sync::Barrier;
 
-use common::{isas, TOLERANCE};
+use common::{generic_kernels, isas, TOLERANCE};
 use conv1x1::reference::{conv1x1_reference, relative_l2_error};
-use conv1x1::{Activation, ConvSpec, Dims, Isa, Layout, Plan, WorkItem};
+use conv1x1::{Activation, ConvSpec, Dims, Isa, KernelKind, Layout, Plan, WorkItem};
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -43,7 +43,12 @@ struct Setup {
     out_len: usize,
 }
 
-fn setup(isa: Isa, layout: Layout, shape: (usize, usize, Dims, usize), seed: u64) -> Setup {
+fn setup(
+    (isa, kernel): (Isa, KernelKind),
+    layout: Layout,
+    shape: (usize, usize, Dims, usize),
+    seed: u64,
+) -> Setup {
     let (cin, cout, dims, stride) = shape;
     let mut rng = SmallRng::seed_from_u64(seed);
     let spec = ConvSpec::new(cin, cout)
@@ -54,7 +59,8 @@ fn setup(isa: Isa, layout: Layout, shape: (usize, usize, Dims, usize), seed: u64
             max: 0.75,
         })
         .residual(true)
-        .isa(isa);
+        .isa(isa)
+        .kernel(kernel);
     let weights = random_vec(&mut rng, cin * cout);
     let bias = random_vec(&mut rng, cout);
     let plan = Plan::new(&spec, &weights, Some(&bias)).unwrap();
@@ -78,15 +84,27 @@ fn bits(v: &[f32]) -> Vec<u32> {
     v.iter().map(|x| x.to_bits()).collect()
 }
 
-/// Every ISA × layout × shape, with a fresh seed each.
+/// Every generic kernel of every ISA this CPU has × both layouts × shape, with a fresh seed
+/// each (plus the automatic choice, which may be a specialized kernel).
 fn for_each_setup(mut f: impl FnMut(&Setup, &str)) {
     let mut seed = 0;
-    for isa in isas() {
-        for layout in [Layout::Nchw, Layout::Nhwc] {
+    for layout in [Layout::Nchw, Layout::Nhwc] {
+        let mut kernels = generic_kernels(layout);
+        if !cfg!(miri) {
+            kernels.extend(isas().into_iter().map(|isa| (isa, KernelKind::Auto)));
+        }
+        for &kernel in &kernels {
             for shape in shapes() {
                 seed += 1;
-                let s = setup(isa, layout, shape, seed);
-                let name = format!("{isa} {layout} {}x{} {:?}", shape.0, shape.1, shape.2);
+                let s = setup(kernel, layout, shape, seed);
+                let name = format!(
+                    "{} {}x{} {:?} stride {}",
+                    s.plan.kernel().name,
+                    shape.0,
+                    shape.1,
+                    shape.2,
+                    shape.3
+                );
                 f(&s, &name);
             }
         }

@@ -10,9 +10,9 @@
 
 mod common;
 
-use common::{isas, Epi, EPILOGUES, TOLERANCE};
+use common::{generic_kernels, Epi, EPILOGUES, TOLERANCE};
 use conv1x1::reference::{conv1x1_reference, relative_l2_error};
-use conv1x1::{ConvSpec, Dims, Isa, Layout, Plan};
+use conv1x1::{ConvSpec, Dims, Isa, KernelKind, Layout, Plan};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -32,13 +32,14 @@ struct Data {
 }
 
 impl Data {
-    fn new(isa: Isa, layout: Layout, stride: usize, epi: Epi, seed: u64) -> Data {
+    fn new(kernel: (Isa, KernelKind), layout: Layout, stride: usize, epi: Epi, seed: u64) -> Data {
         let spec = ConvSpec::new(CIN, COUT)
             .layout(layout)
             .stride(stride)
             .activation(epi.activation())
             .residual(true)
-            .isa(isa);
+            .isa(kernel.0)
+            .kernel(kernel.1);
         let dims = Dims::new(2, 5, 7);
         let out_len = Plan::new(&spec, &vec![0.0; CIN * COUT], None)
             .unwrap()
@@ -110,15 +111,15 @@ impl Data {
     }
 }
 
-/// Every ISA × layout × stride 1 / 2 × epilogue (none, relu, relu6, clamp).
+/// Every generic kernel of every ISA × stride 1 / 2 × epilogue (none, relu, relu6, clamp).
 fn for_each_config(mut f: impl FnMut(Data)) {
     let mut seed = 0;
-    for isa in isas() {
-        for layout in LAYOUTS {
+    for layout in LAYOUTS {
+        for kernel in generic_kernels(layout) {
             for stride in [1, 2] {
                 for epi in EPILOGUES {
                     seed += 1;
-                    f(Data::new(isa, layout, stride, epi, seed));
+                    f(Data::new(kernel, layout, stride, epi, seed));
                 }
             }
         }
@@ -204,15 +205,18 @@ fn scaled(rng: &mut StdRng, n: usize, scale: f32) -> Vec<f32> {
 }
 
 /// A plain convolution (no epilogue) on data of the given scales.
-fn tiny_data(isa: Isa, layout: Layout, x_scale: f32, w_scale: f32, seed: u64) -> Data {
+fn tiny_data(kernel: (Isa, KernelKind), layout: Layout, xs: f32, ws: f32, seed: u64) -> Data {
     let mut rng = StdRng::seed_from_u64(seed);
     let dims = Dims::new(1, 6, 5);
     Data {
-        spec: ConvSpec::new(CIN, COUT).layout(layout).isa(isa),
+        spec: ConvSpec::new(CIN, COUT)
+            .layout(layout)
+            .isa(kernel.0)
+            .kernel(kernel.1),
         dims,
-        weights: scaled(&mut rng, CIN * COUT, w_scale),
+        weights: scaled(&mut rng, CIN * COUT, ws),
         bias: None,
-        input: scaled(&mut rng, CIN * 30, x_scale),
+        input: scaled(&mut rng, CIN * 30, xs),
         residual: None,
     }
 }
@@ -232,16 +236,16 @@ const DENORMAL_SCALES: [(f32, f32, &str); 3] = [
 #[cfg_attr(miri, ignore = "slow under Miri; no pointer logic of its own")]
 fn denormals_are_computed() {
     let mut seed = 500;
-    for isa in isas() {
-        for layout in LAYOUTS {
+    for layout in LAYOUTS {
+        for kernel in generic_kernels(layout) {
             for (xs, ws, what) in DENORMAL_SCALES {
                 seed += 1;
-                let d = tiny_data(isa, layout, xs, ws, seed);
+                let d = tiny_data(kernel, layout, xs, ws, seed);
                 d.check(what);
                 let out = d.run();
                 assert!(
                     count_denormal(&out) > out.len() / 4,
-                    "{what} {isa} {layout}: outputs flushed to zero?"
+                    "{what} {kernel:?}: outputs flushed to zero?"
                 );
             }
         }
@@ -376,14 +380,14 @@ fn flush_to_zero_set_by_the_caller_is_kept() {
 
     // Denormal operands read as zero and denormal products are flushed: every output is ±0.
     let mut seed = 900;
-    for isa in isas() {
-        for layout in LAYOUTS {
+    for layout in LAYOUTS {
+        for kernel in generic_kernels(layout) {
             for (xs, ws, what) in DENORMAL_SCALES {
                 seed += 1;
-                let out = tiny_data(isa, layout, xs, ws, seed).run();
+                let out = tiny_data(kernel, layout, xs, ws, seed).run();
                 assert!(
                     out.iter().all(|&v| v == 0.0),
-                    "{what} {isa} {layout}: not flushed under FTZ/DAZ"
+                    "{what} {kernel:?}: not flushed under FTZ/DAZ"
                 );
             }
         }

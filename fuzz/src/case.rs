@@ -38,17 +38,17 @@ impl Case {
         } else {
             Layout::Nchw
         };
-        let kernel = match u.int_in_range(0..=3)? {
-            3 => KernelKind::Specialized,
-            2 => KernelKind::Generic,
-            _ => KernelKind::Auto,
-        };
+        let kernel = kernel_kind(u)?;
         let mut spec = ConvSpec::new(cin, cout)
             .layout(layout)
             .stride_hw(stride(u)?, stride(u)?)
             .activation(activation(u)?)
             .residual(u.arbitrary()?)
             .kernel(kernel);
+        // A tuning hint only: any value must leave the results as they are.
+        if u.int_in_range(0..=3)? == 3 {
+            spec = spec.pixels_hint(u.arbitrary::<u64>()? as usize % 1024);
+        }
         let dims = fit_budget(&mut spec, dims);
 
         let exact = ExactLengths::of(&spec, dims);
@@ -141,6 +141,21 @@ fn dims(u: &mut Unstructured) -> Result<Dims> {
         return Ok(Dims::new(raw()?, raw()?, raw()?));
     }
     Ok(Dims::new(size(u, 3)?, size(u, 24)?, size(u, 24)?))
+}
+
+/// Automatic (mostly), generic, specialized, or any kernel of the registry by name, fitting
+/// or not, or a name that is in no registry.
+fn kernel_kind(u: &mut Unstructured) -> Result<KernelKind> {
+    Ok(match u.int_in_range(0..=7)? {
+        7 => KernelKind::Specialized,
+        6 => KernelKind::Generic,
+        5 => {
+            let names: Vec<&'static str> = conv1x1::kernels().map(|k| k.name).collect();
+            let i = u.int_in_range(0..=names.len())?;
+            KernelKind::Named(names.get(i).copied().unwrap_or("f32_nchw_0x0__none"))
+        }
+        _ => KernelKind::Auto,
+    })
 }
 
 /// 1..=4, or (rarely) 0.

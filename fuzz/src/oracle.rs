@@ -8,7 +8,9 @@
 //! Any violation panics, which libFuzzer reports as a crash.
 
 use conv1x1::reference::conv1x1_reference;
-use conv1x1::{dispatch, kernels, Activation, ConvSpec, Dims, Error, Isa, KernelKind, Plan};
+use conv1x1::{
+    dispatch, kernels, Activation, ConvSpec, Dims, Error, Isa, KernelInfo, KernelKind, Plan,
+};
 
 use crate::case::{Case, POISON};
 
@@ -23,6 +25,8 @@ enum Fault {
     InvalidClamp,
     Residual,
     WorkItem,
+    KernelMismatch,
+    Parse,
 }
 
 fn fault_of(e: &Error) -> Fault {
@@ -35,6 +39,8 @@ fn fault_of(e: &Error) -> Fault {
         Error::InvalidClamp { .. } => Fault::InvalidClamp,
         Error::Residual(_) => Fault::Residual,
         Error::WorkItem { .. } => Fault::WorkItem,
+        Error::KernelMismatch { .. } => Fault::KernelMismatch,
+        Error::Parse { .. } => Fault::Parse,
         other => panic!("unexpected error variant: {other:?}"),
     }
 }
@@ -78,20 +84,32 @@ fn spec_faults(case: &Case) -> Vec<Fault> {
 
 /// Faults of the ISA choice and kernel kind.
 fn isa_faults(spec: &ConvSpec, isa: Option<Isa>) -> Vec<Fault> {
-    // The fuzzer runs without CONV1X1_ISA, so the automatic choice is the best ISA.
-    let isa = isa.unwrap_or_else(dispatch::best_isa);
+    let named = match spec.kernel {
+        KernelKind::Named(name) => Some(kernels().find(|k| k.name == name)),
+        _ => None,
+    };
+    // A forced ISA wins; else a kernel forced by name brings its own; else the best ISA (the
+    // fuzzer runs without CONV1X1_ISA).
+    let isa = isa
+        .or(named.flatten().map(|k| k.isa))
+        .unwrap_or_else(dispatch::best_isa);
     let mut faults = Vec::new();
     if !dispatch::is_supported(isa) {
         faults.push(Fault::UnsupportedIsa);
     }
-    let specialized = kernels().any(|k| {
+    let fits = |k: &KernelInfo| {
         k.isa == isa
             && k.layout == spec.layout
-            && k.cin == Some(spec.cin)
-            && k.cout == Some(spec.cout)
-    });
-    if spec.kernel == KernelKind::Specialized && !specialized {
-        faults.push(Fault::NoSpecializedKernel);
+            && k.cin.is_none_or(|c| c == spec.cin)
+            && k.cout.is_none_or(|c| c == spec.cout)
+    };
+    match (spec.kernel, named) {
+        (KernelKind::Specialized, _) if !kernels().any(|k| k.specialized() && fits(k)) => {
+            faults.push(Fault::NoSpecializedKernel)
+        }
+        (_, Some(None)) => faults.push(Fault::Parse),
+        (_, Some(Some(k))) if !fits(k) => faults.push(Fault::KernelMismatch),
+        _ => {}
     }
     faults
 }

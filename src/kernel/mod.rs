@@ -17,6 +17,7 @@ pub(crate) mod nchw_tile;
 pub(crate) mod nhwc_tile;
 pub(crate) mod registry;
 pub(crate) mod simd;
+pub(crate) mod unroll;
 
 pub use registry::{kernels, KernelInfo};
 
@@ -64,6 +65,11 @@ pub(crate) struct NchwBlock {
     pub y_cs: usize,
     /// Residual, same indexing as `y`, or null.
     pub r: *const f32,
+    /// Where the next block's input starts (same channel), to prefetch during this block's last
+    /// pixel tile; only used as a prefetch hint (may be null or out of bounds).
+    pub x_next: *const f32,
+    /// Pixels of the next block to prefetch (0: none).
+    pub n_next: usize,
     pub ep: Epilogue,
 }
 
@@ -92,7 +98,10 @@ impl PixelMap {
     }
 }
 
-/// One NHWC block: `panels` panels of NR output channels × output pixels `p0..p1` of one image.
+/// One channel-vectorized block: `panels` panels of NR output channels × output pixels
+/// `p0..p1` of one image. This is the NHWC kernel's block; NCHW plans use it too (for strided
+/// convolutions and small images), with the channel and pixel strides swapped: the kernel
+/// then broadcasts from the input planes and stores its channel vectors with a stride.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct NhwcBlock {
     /// Input channels in this block.
@@ -107,24 +116,31 @@ pub(crate) struct NhwcBlock {
     pub n_last: usize,
     /// Input image at the block's first channel; pixel `q` starts at `x + q·x_ps`.
     pub x: *const f32,
-    /// Elements per input pixel (Cin).
+    /// Elements between consecutive input pixels (NHWC: Cin; NCHW: 1).
     pub x_ps: usize,
+    /// Elements between consecutive input channels (NHWC: 1; NCHW: H·W).
+    pub x_cs: usize,
     pub map: PixelMap,
     /// First and one-past-last output pixel (flat index within the image).
     pub p0: usize,
     pub p1: usize,
     /// Output image at the first panel's first channel; pixel `p` starts at `y + p·y_ps`.
     pub y: *mut f32,
-    /// Elements per output pixel (Cout).
+    /// Elements between consecutive output pixels (NHWC: Cout; NCHW: 1).
     pub y_ps: usize,
+    /// Elements between consecutive output channels (NHWC: 1; NCHW: Hout·Wout).
+    pub y_cs: usize,
     /// Residual, same indexing as `y`, or null.
     pub r: *const f32,
     pub ep: Epilogue,
 }
 
-/// A block kernel's entry point.
+/// A block kernel's entry point, by the axis it vectorizes.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Entry {
+    /// Vectors along pixels, broadcasts of packed weights ([`NchwBlock`]; NCHW only).
     Nchw(unsafe fn(&NchwBlock)),
+    /// Vectors along output channels, broadcasts of input values ([`NhwcBlock`]; NHWC, and
+    /// NCHW with strided channel access).
     Nhwc(unsafe fn(&NhwcBlock)),
 }

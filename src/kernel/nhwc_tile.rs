@@ -5,6 +5,7 @@
 //! caller's buffer (any stride: each pixel has its own row pointer) and issues MR·NV FMAs.
 
 use super::simd::Simd;
+use super::unroll::unroll;
 use super::NhwcBlock;
 
 /// The block loop: panels outside (a panel's packed weights stay in L1 across pixel tiles),
@@ -15,7 +16,24 @@ use super::NhwcBlock;
 /// The CPU must support `S`'s instructions (call from the ISA's `#[target_feature]` entry);
 /// `b` must describe buffers as documented on [`NhwcBlock`], with full panels NV·LANES wide.
 #[inline(always)]
-pub(crate) unsafe fn nhwc_block<S: Simd, const MR: usize, const NV: usize>(b: &NhwcBlock, k: usize) {
+pub(crate) unsafe fn nhwc_block<S: Simd, const MR: usize, const NV: usize>(
+    b: &NhwcBlock,
+    k: usize,
+) {
+    if b.x_cs == 1 && b.y_cs == 1 {
+        panel_tiles::<S, MR, NV, false>(b, k)
+    } else {
+        panel_tiles::<S, MR, NV, true>(b, k)
+    }
+}
+
+/// `CS`: channels are strided (an NCHW plan): channel vectors are gathered and scattered
+/// lane by lane, input values are read `x_cs` apart per channel.
+#[inline(always)]
+unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>(
+    b: &NhwcBlock,
+    k: usize,
+) {
     let nr = NV * S::LANES;
     for j in 0..b.panels {
         let n = if j + 1 == b.panels { b.n_last } else { nr };
@@ -23,14 +41,14 @@ pub(crate) unsafe fn nhwc_block<S: Simd, const MR: usize, const NV: usize>(b: &N
         while p < b.p1 {
             let m = MR.min(b.p1 - p);
             if n == nr {
-                tile::<S, MR, NV, true>(b, nr, k, j, p, m, n);
+                tile::<S, MR, NV, true, CS>(b, nr, k, j, p, m, n);
             } else {
                 // The channel tail's panel is stored only as wide as whole vectors need.
                 match n.div_ceil(S::LANES) {
-                    1 => tile::<S, MR, 1, false>(b, nr, k, j, p, m, n),
-                    2 => tile::<S, MR, 2, false>(b, nr, k, j, p, m, n),
-                    3 => tile::<S, MR, 3, false>(b, nr, k, j, p, m, n),
-                    _ => tile::<S, MR, NV, false>(b, nr, k, j, p, m, n),
+                    1 => tile::<S, MR, 1, false, CS>(b, nr, k, j, p, m, n),
+                    2 => tile::<S, MR, 2, false, CS>(b, nr, k, j, p, m, n),
+                    3 => tile::<S, MR, 3, false, CS>(b, nr, k, j, p, m, n),
+                    _ => tile::<S, MR, NV, false, CS>(b, nr, k, j, p, m, n),
                 }
             }
             p += m;
@@ -40,9 +58,11 @@ pub(crate) unsafe fn nhwc_block<S: Simd, const MR: usize, const NV: usize>(b: &N
 
 /// One MR × NV-vector tile: pixels `p..p+m`, panel `j` with `n` valid channels. Full panels are
 /// `nr_full` wide, so panel `j` starts at channel `j·nr_full`; this one is stored NV vectors
-/// wide (`n` rounded up to whole vectors). `FULL`: all NV vectors are whole (no masks).
+/// wide (`n` rounded up to whole vectors). `FULL`: all NV vectors are whole (no masks). `CS`:
+/// channels are strided (see `panel_tiles`). Every
+/// loop over the tile is `unroll!`ed so the accumulators stay in registers (see `unroll.rs`).
 #[inline(always)]
-unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool>(
+unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool, const CS: bool>(
     b: &NhwcBlock,
     nr_full: usize,
     k: usize,
@@ -53,83 +73,105 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool>(
 ) {
     let lanes = S::LANES;
     let mut masks = [S::mask(0); NV];
-    for (v, mask) in masks.iter_mut().enumerate() {
-        *mask = S::mask(n.saturating_sub(v * lanes).min(lanes));
-    }
+    unroll!(v in NV => {
+        masks[v] = S::mask(n.saturating_sub(v * lanes).min(lanes));
+    });
     // Rows past `m` repeat the last valid pixel: their reads stay in bounds and their sums are
     // never stored.
     // SAFETY (all pointer arithmetic below): pixels p..p+m exist in this image's output and
     // residual; their input pixels (via the map) exist with k channels from `b.x`; channel
-    // lanes are masked below n; the packed panel holds NV vectors per input channel kk < k.
+    // lanes are masked below n; the packed panel holds the stored vectors for every kk < k.
     // A tail tile may have vectors with no valid lane (a 5-channel tail in an 8-vector scalar
     // tile) whose addresses lie past the caller's buffer: their offsets use `wrapping_add`
-    // (forming them with `add` is undefined behaviour even unread) and masked accesses never
-    // touch them.
+    // (forming them with `add` is undefined behaviour even unread) and masked or lane-by-lane
+    // accesses never touch them.
     let mut xs = [b.x; MR];
     let mut ys = [b.y; MR];
     let mut rs = [b.r; MR];
-    for i in 0..MR {
+    unroll!(i in MR => {
         let q = p + i.min(m - 1);
         xs[i] = b.x.add(b.map.input_pixel(q) * b.x_ps);
-        ys[i] = b.y.add(q * b.y_ps + j * nr_full);
+        ys[i] = b.y.add(q * b.y_ps + j * nr_full * b.y_cs);
         if !b.r.is_null() {
-            rs[i] = b.r.add(q * b.y_ps + j * nr_full);
+            rs[i] = b.r.add(q * b.y_ps + j * nr_full * b.y_cs);
         }
-    }
+    });
+    // Channel stride of input and output: 1 unless channels are strided (NCHW).
+    let (x_cs, y_cs) = if CS { (b.x_cs, b.y_cs) } else { (1, 1) };
+    // Valid lanes of channel vector `v`.
+    let valid = |v: usize| n.saturating_sub(v * lanes).min(lanes);
+    // Loads channel vector `v` of the output-shaped row at `base` (previous sums, residual).
+    let load_c = |base: *const f32, v: usize| {
+        let src = base.wrapping_add(v * lanes * y_cs);
+        if CS {
+            S::load_strided(src, y_cs, if FULL { lanes } else { valid(v) })
+        } else if FULL {
+            S::load(src)
+        } else {
+            S::load_masked(src, masks[v])
+        }
+    };
     let mut acc = [[S::zero(); NV]; MR];
     if b.ep.load_c {
-        for (i, row) in acc.iter_mut().enumerate().take(m) {
-            for v in 0..NV {
-                let src = ys[i].wrapping_add(v * lanes);
-                row[v] = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
+        unroll!(i in MR => {
+            if i < m {
+                unroll!(v in NV => {
+                    acc[i][v] = load_c(ys[i], v);
+                });
             }
-        }
+        });
     }
     // The last panel is stored only as wide as its whole vectors (see `pack.rs`).
-    let stored = if FULL { NV * lanes } else { n.next_multiple_of(lanes) };
+    let stored = if FULL {
+        NV * lanes
+    } else {
+        n.next_multiple_of(lanes)
+    };
     let w = b.w.add(j * k * nr_full);
     for kk in 0..k {
         let wk = w.add(kk * stored);
         let mut wv = [S::zero(); NV];
-        for (v, wvv) in wv.iter_mut().enumerate() {
+        unroll!(v in NV => {
             // A tail tile wider than its stored panel (a scalar 5-channel tail in an 8-wide
             // tile) must not read the next row's weights: those vectors stay zero.
             if FULL || v * lanes < stored {
-                *wvv = S::load(wk.add(v * lanes));
+                wv[v] = S::load(wk.add(v * lanes));
             }
-        }
-        for (i, row) in acc.iter_mut().enumerate() {
-            let xi = S::splat(*xs[i].add(kk));
-            for v in 0..NV {
-                row[v] = S::fma(xi, wv[v], row[v]);
-            }
-        }
+        });
+        unroll!(i in MR => {
+            let xi = S::splat(*xs[i].add(kk * x_cs));
+            unroll!(v in NV => {
+                acc[i][v] = S::fma(xi, wv[v], acc[i][v]);
+            });
+        });
     }
     let lo = S::splat(b.ep.lo);
     let hi = S::splat(b.ep.hi);
-    for (i, row) in acc.iter().enumerate().take(m) {
-        for v in 0..NV {
-            let mut a = row[v];
-            if b.ep.finish {
-                if !b.bias.is_null() && (FULL || v * lanes < stored) {
-                    // The packed bias is zero padded to the panel's stored width.
-                    a = S::add(a, S::load(b.bias.add(j * nr_full + v * lanes)));
+    unroll!(i in MR => {
+        if i < m {
+            unroll!(v in NV => {
+                let mut a = acc[i][v];
+                if b.ep.finish {
+                    if !b.bias.is_null() && (FULL || v * lanes < stored) {
+                        // The packed bias is zero padded to the panel's stored width.
+                        a = S::add(a, S::load(b.bias.add(j * nr_full + v * lanes)));
+                    }
+                    if !b.r.is_null() {
+                        a = S::add(a, load_c(rs[i], v));
+                    }
+                    if b.ep.clamp {
+                        a = S::clamp(a, lo, hi);
+                    }
                 }
-                if !b.r.is_null() {
-                    let src = rs[i].wrapping_add(v * lanes);
-                    let r = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
-                    a = S::add(a, r);
+                let dst = ys[i].wrapping_add(v * lanes * y_cs);
+                if CS {
+                    S::store_strided(dst, y_cs, if FULL { lanes } else { valid(v) }, a);
+                } else if FULL {
+                    S::store(dst, a);
+                } else {
+                    S::store_masked(dst, masks[v], a);
                 }
-                if b.ep.clamp {
-                    a = S::clamp(a, lo, hi);
-                }
-            }
-            let dst = ys[i].wrapping_add(v * lanes);
-            if FULL {
-                S::store(dst, a);
-            } else {
-                S::store_masked(dst, masks[v], a);
-            }
+            });
         }
-    }
+    });
 }

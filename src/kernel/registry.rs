@@ -1,12 +1,13 @@
 //! Every kernel this build contains, generic and specialized, with its name and tile.
 //!
-//! Naming scheme: `f32_<layout>_<MR>x<NR>__<isa>` for generic kernels and
+//! Naming scheme: `f32_<layout>_<MR>x<NR>__<isa>` for generic kernels (`nchw_cv` for the NCHW
+//! kernels vectorized along output channels, used for strided and small images) and
 //! `f32_<layout>_c<Cin>k<Cout>_<MR>x<NR>__<isa>` for kernels specialized to one channel pair
 //! (`c` = input channels, `k` = output channels), e.g. `f32_nhwc_c256k64_6x64__avx512`.
 
 use super::Entry;
 use crate::error::{Error, Result};
-use crate::spec::{Isa, KernelKind, Layout};
+use crate::spec::{ConvSpec, Isa, KernelKind, Layout};
 
 /// Description of one kernel in the registry.
 #[derive(Debug)]
@@ -50,18 +51,25 @@ fn generic() -> &'static [&'static KernelInfo] {
     static GENERIC: &[&KernelInfo] = &[
         &crate::scalar::NCHW,
         &crate::scalar::NHWC,
+        &crate::scalar::NCHW_CV,
         #[cfg(target_arch = "x86_64")]
         &crate::x86::avx2::NCHW,
         #[cfg(target_arch = "x86_64")]
         &crate::x86::avx2::NHWC,
         #[cfg(target_arch = "x86_64")]
+        &crate::x86::avx2::NCHW_CV,
+        #[cfg(target_arch = "x86_64")]
         &crate::x86::avx512::NCHW,
         #[cfg(target_arch = "x86_64")]
         &crate::x86::avx512::NHWC,
+        #[cfg(target_arch = "x86_64")]
+        &crate::x86::avx512::NCHW_CV,
         #[cfg(target_arch = "aarch64")]
         &crate::aarch64::neon::NCHW,
         #[cfg(target_arch = "aarch64")]
         &crate::aarch64::neon::NHWC,
+        #[cfg(target_arch = "aarch64")]
+        &crate::aarch64::neon::NCHW_CV,
     ];
     GENERIC
 }
@@ -76,30 +84,71 @@ pub fn kernels() -> impl Iterator<Item = &'static KernelInfo> {
     generic().iter().chain(specialized().iter()).copied()
 }
 
+/// Whether an NCHW plan should use a kernel vectorized along output channels: for strided
+/// convolutions (pixel vectors would need gathers, and an output row of 28 or 7 pixels leaves
+/// vectors part empty) and small images, as long as Cin is large enough to amortize the
+/// channel-strided stores of its tiles (each tile stores lane by lane once per Cin loop).
+///
+/// Measured on AVX-512 (benches/README.md, tuning notes), the channel-vectorized kernel is
+/// still slower than the pixel-vectorized one on every ResNet-50 shape, strided and 7×7
+/// included: its weight panel is re-read from L2 per pixel tile and its sums leave the tile
+/// lane by lane. Until that changes it is chosen only by name (`KernelKind::Named`).
+pub(crate) fn nchw_prefers_channel_vectors(spec: &ConvSpec) -> bool {
+    const ENABLED: bool = false;
+    let strided = spec.stride_h != 1 || spec.stride_w != 1;
+    let small = spec.pixels_hint.is_some_and(|p| p < 256);
+    ENABLED && spec.layout == Layout::Nchw && (strided || small) && spec.cin >= 128
+}
+
 /// Picks the kernel a plan uses.
-pub(crate) fn select(
-    isa: Isa,
-    layout: Layout,
-    cin: usize,
-    cout: usize,
-    kind: KernelKind,
-) -> Result<&'static KernelInfo> {
+pub(crate) fn select(isa: Isa, spec: &ConvSpec) -> Result<&'static KernelInfo> {
+    let (layout, cin, cout) = (spec.layout, spec.cin, spec.cout);
+    let channel_vectors = nchw_prefers_channel_vectors(spec);
     let special = specialized()
         .iter()
         .copied()
         .find(|k| k.isa == isa && k.layout == layout && k.cin == Some(cin) && k.cout == Some(cout));
-    let generic = generic()
-        .iter()
-        .copied()
-        .find(|k| k.isa == isa && k.layout == layout);
-    match kind {
+    let generic = generic().iter().copied().find(|k| {
+        k.isa == isa
+            && k.layout == layout
+            && (layout == Layout::Nhwc || matches!(k.entry, Entry::Nhwc(_)) == channel_vectors)
+    });
+    // Specialized NCHW kernels vectorize along pixels: where channel vectors fit better, the
+    // generic channel-vectorized kernel wins unless a specialized one is forced.
+    let special_fits = special
+        .filter(|k| layout == Layout::Nhwc || matches!(k.entry, Entry::Nhwc(_)) == channel_vectors);
+    match spec.kernel {
+        KernelKind::Named(name) => {
+            let k = kernels().find(|k| k.name == name).ok_or(Error::Parse {
+                what: "kernel name",
+                got: name.to_string(),
+                expected: "a kernel name from the registry",
+            })?;
+            let pair_fits = k.cin.is_none_or(|c| c == cin) && k.cout.is_none_or(|c| c == cout);
+            if k.isa != isa || k.layout != layout || !pair_fits {
+                return Err(Error::KernelMismatch {
+                    kernel: name,
+                    reason: format!(
+                        "it is for {} {}{} and the plan is {} Cin={cin} Cout={cout} on {isa}",
+                        k.layout,
+                        k.isa,
+                        match (k.cin, k.cout) {
+                            (Some(c), Some(o)) => format!(" Cin={c} Cout={o}"),
+                            _ => String::new(),
+                        },
+                        layout,
+                    ),
+                });
+            }
+            Ok(k)
+        }
         KernelKind::Specialized => special.ok_or(Error::NoSpecializedKernel {
             cin,
             cout,
             layout,
             isa,
         }),
-        KernelKind::Auto => special.or(generic).ok_or_else(|| unsupported(isa)),
+        KernelKind::Auto => special_fits.or(generic).ok_or_else(|| unsupported(isa)),
         KernelKind::Generic => generic.ok_or_else(|| unsupported(isa)),
     }
 }

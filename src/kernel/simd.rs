@@ -35,6 +35,11 @@ pub(crate) trait Simd {
     /// `min(max(v, lo), hi)`, NaN lanes stay NaN.
     unsafe fn clamp(v: Self::V, lo: Self::V, hi: Self::V) -> Self::V;
 
+    /// Hints that the cache line holding `p` will be read soon (into L2). Never faults, so
+    /// `p` may point anywhere; callers form it with `wrapping_add`. Default: no hint.
+    #[inline(always)]
+    unsafe fn prefetch(_p: *const f32) {}
+
     /// Lanes `l < valid` from `p + l·stride`, zero elsewhere (any stride; used for stride ≥ 3).
     #[inline(always)]
     unsafe fn load_strided(p: *const f32, stride: usize, valid: usize) -> Self::V {
@@ -43,5 +48,15 @@ pub(crate) trait Simd {
             *v = *p.add(l * stride);
         }
         Self::load(lanes.as_ptr())
+    }
+
+    /// Writes lanes `l < valid` to `p + l·stride` (channel vectors of NCHW outputs).
+    #[inline(always)]
+    unsafe fn store_strided(p: *mut f32, stride: usize, valid: usize, v: Self::V) {
+        let mut lanes = [0.0f32; 64];
+        Self::store(lanes.as_mut_ptr(), v);
+        for (l, x) in lanes.iter().enumerate().take(valid) {
+            *p.add(l * stride) = *x;
+        }
     }
 }

@@ -11,6 +11,7 @@ use super::split::Region;
 use super::validate::Geometry;
 use super::Plan;
 use crate::kernel::{Entry, Epilogue, NchwBlock, NhwcBlock, PixelMap};
+use crate::spec::Layout;
 
 /// Raw views of the caller's buffers, already checked against the geometry.
 #[derive(Clone, Copy, Debug)]
@@ -90,7 +91,7 @@ unsafe fn nchw_image(
     };
     let map = pixel_map(plan, geo);
     let panels_per_block = (info.mc / mr).max(1);
-    for (k0, k) in k_blocks(spec.cin, info.kc) {
+    for (k0, k) in k_blocks(spec.cin, plan.kc) {
         let ep = epilogue(plan, k0, k);
         let w_block = plan.packed.as_ptr().add(k0 * panels.padded());
         for q0 in (p0..p1).step_by(info.nc) {
@@ -102,8 +103,17 @@ unsafe fn nchw_image(
                 } else {
                     mr
                 };
-                for (run0, run1) in runs(&map, q0, q1) {
+                let mut all_runs = runs(&map, q0, q1).peekable();
+                while let Some((run0, run1)) = all_runs.next() {
                     let in_pixel = map.input_pixel(run0);
+                    // Prefetch hint for the block after this one: the next run, or the start
+                    // of the next pixel chunk.
+                    let (next0, next1) = match all_runs.peek() {
+                        Some(&r) => r,
+                        None => (q1, (q1 + info.nr).min(p1)),
+                    };
+                    let x_next =
+                        x_img.wrapping_add(k0 * geo.pin + map.input_pixel(next0.min(geo.pout - 1)));
                     let out_off = pc * mr * geo.pout + run0;
                     let block = NchwBlock {
                         k,
@@ -125,6 +135,8 @@ unsafe fn nchw_image(
                         } else {
                             r_img.add(out_off)
                         },
+                        x_next,
+                        n_next: (next1 - next0).min(info.nr),
                         ep,
                     };
                     kernel(&block);
@@ -158,7 +170,13 @@ unsafe fn nhwc_image(
     };
     let map = pixel_map(plan, geo);
     let panels_per_block = (info.mc / nr).max(1);
-    for (k0, k) in k_blocks(spec.cin, info.kc) {
+    // Element strides (pixel, channel) of input and output: NHWC keeps channels contiguous;
+    // an NCHW plan on this kernel reads and writes its channels a plane apart.
+    let ((x_ps, x_cs), (y_ps, y_cs)) = match spec.layout {
+        Layout::Nhwc => ((spec.cin, 1), (spec.cout, 1)),
+        Layout::Nchw => ((1, geo.pin), (1, geo.pout)),
+    };
+    for (k0, k) in k_blocks(spec.cin, plan.kc) {
         let ep = epilogue(plan, k0, k);
         let w_block = plan.packed.as_ptr().add(k0 * panels.padded());
         for q0 in (p0..p1).step_by(info.nc) {
@@ -179,17 +197,19 @@ unsafe fn nhwc_image(
                     },
                     panels: pe - pc,
                     n_last,
-                    x: x_img.add(k0),
-                    x_ps: spec.cin,
+                    x: x_img.add(k0 * x_cs),
+                    x_ps,
+                    x_cs,
                     map,
                     p0: q0,
                     p1: q1,
-                    y: y_img.add(pc * nr),
-                    y_ps: spec.cout,
+                    y: y_img.add(pc * nr * y_cs),
+                    y_ps,
+                    y_cs,
                     r: if r_img.is_null() || !ep.finish {
                         ptr::null()
                     } else {
-                        r_img.add(pc * nr)
+                        r_img.add(pc * nr * y_cs)
                     },
                     ep,
                 };

@@ -8,9 +8,9 @@ pub(crate) mod validate;
 use std::marker::PhantomData;
 
 use crate::error::{Error, Result};
-use crate::kernel::{registry, KernelInfo};
+use crate::kernel::{registry, Entry, KernelInfo};
 use crate::pack::{pack_bias, pack_weights, AlignedBuf, Panels};
-use crate::spec::{ConvSpec, Dims, Isa, Layout};
+use crate::spec::{ConvSpec, Dims, Isa};
 use exec::Buffers;
 use split::Split;
 
@@ -34,6 +34,8 @@ pub struct Plan {
     spec: ConvSpec,
     isa: Isa,
     kernel: &'static KernelInfo,
+    /// Input channels per cache block (the packing and the driver agree on it).
+    kc: usize,
     panels: Panels,
     packed: AlignedBuf,
     bias: Option<AlignedBuf>,
@@ -61,24 +63,43 @@ const _: () = {
     assert_send_sync::<Plan>();
 };
 
+/// Input channels per cache block. A pixel-vectorized NCHW kernel reads `stride_w` times as
+/// many input elements per pixel (the skipped ones share its cache lines), so its block shrinks
+/// by that factor to keep one tile's input in L1 across the output-channel panels.
+fn block_channels(kernel: &KernelInfo, spec: &ConvSpec) -> usize {
+    match kernel.entry {
+        Entry::Nchw(_) if spec.stride_w > 1 => (kernel.kc / spec.stride_w.min(kernel.kc)).max(16),
+        _ => kernel.kc,
+    }
+}
+
 impl Plan {
     /// Validates `spec`, picks ISA and kernel, and packs `weights` (`[Cout][Cin]` row-major,
     /// the OIHW weight of a 1x1 convolution) and the optional `bias` (`[Cout]`).
     /// The caller's slices are copied; they may be dropped afterwards.
     pub fn new(spec: &ConvSpec, weights: &[f32], bias: Option<&[f32]>) -> Result<Plan> {
         validate::check_spec(spec, weights.len(), bias.map(<[f32]>::len))?;
-        let isa = match spec.isa {
-            Some(isa) => crate::dispatch::check(isa)?,
-            None => crate::dispatch::auto_isa()?,
+        let isa = match (spec.isa, spec.kernel) {
+            (Some(isa), _) => crate::dispatch::check(isa)?,
+            // A kernel forced by name brings its ISA.
+            (None, crate::spec::KernelKind::Named(name)) => {
+                match crate::kernels().find(|k| k.name == name) {
+                    Some(k) => crate::dispatch::check(k.isa)?,
+                    None => crate::dispatch::auto_isa()?,
+                }
+            }
+            (None, _) => crate::dispatch::auto_isa()?,
         };
-        let kernel = registry::select(isa, spec.layout, spec.cin, spec.cout, spec.kernel)?;
+        let kernel = registry::select(isa, spec)?;
         let panels = Panels::new(kernel, spec.cout);
-        let packed = pack_weights(kernel, spec.cin, spec.cout, weights);
+        let kc = block_channels(kernel, spec);
+        let packed = pack_weights(kernel, kc, spec.cin, spec.cout, weights);
         let bias = bias.map(|b| pack_bias(kernel, spec.cout, b));
         Ok(Plan {
             spec: *spec,
             isa,
             kernel,
+            kc,
             panels,
             packed,
             bias,
@@ -122,9 +143,9 @@ impl Plan {
 
     /// Pixels per work unit: one register tile along pixels.
     fn pixel_grain(&self) -> usize {
-        match self.spec.layout {
-            Layout::Nchw => self.kernel.nr,
-            Layout::Nhwc => self.kernel.mr,
+        match self.kernel.entry {
+            Entry::Nchw(_) => self.kernel.nr,
+            Entry::Nhwc(_) => self.kernel.mr,
         }
     }
 

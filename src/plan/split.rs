@@ -33,7 +33,9 @@ impl Split {
     /// A split into at most `max_items` (≥ 1) items.
     pub fn new(units: usize, panels: usize, max_items: usize) -> Split {
         let max_items = max_items.max(1);
-        let pixel_splits = max_items.min((units / MIN_UNITS_PER_ITEM).max(1)).min(units);
+        let pixel_splits = max_items
+            .min((units / MIN_UNITS_PER_ITEM).max(1))
+            .min(units);
         let cout_splits = (max_items / pixel_splits).clamp(1, panels);
         Split {
             units,
@@ -113,7 +115,10 @@ mod tests {
                             }
                         }
                     }
-                    assert!(cover.iter().all(|&c| c == 1), "units {units} panels {panels} max {max}");
+                    assert!(
+                        cover.iter().all(|&c| c == 1),
+                        "units {units} panels {panels} max {max}"
+                    );
                 }
             }
         }

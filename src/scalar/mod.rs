@@ -45,6 +45,23 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     entry: Entry::Nhwc(nhwc_generic),
 };
 
+/// NCHW vectorized along output channels (strided or small images): the NHWC tile, with
+/// channel-strided input and output.
+pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
+    name: "f32_nchw_cv_4x8__scalar",
+    isa: Isa::Scalar,
+    layout: Layout::Nchw,
+    cin: None,
+    cout: None,
+    mr: MR,
+    nr: NV,
+    lanes: 1,
+    kc: 256,
+    mc: 256,
+    nc: 1024,
+    entry: Entry::Nhwc(nhwc_generic),
+};
+
 /// # Safety
 /// `b` must describe buffers as documented on [`NchwBlock`].
 unsafe fn nchw_generic(b: &NchwBlock) {

@@ -46,9 +46,26 @@ impl Epi {
     }
 }
 
+/// Whether to run the reduced sweep: set `CONV1X1_TEST_QUICK=1` under emulation (qemu runs
+/// SIMD code hundreds of times slower), where images above 100 pixels are left out. Every ISA,
+/// layout, stride, batch, epilogue and tail class is still covered.
+pub fn quick() -> bool {
+    std::env::var_os("CONV1X1_TEST_QUICK").is_some_and(|v| v != "0")
+}
+
 /// ISAs this CPU runs, every one of them tested (not only the one dispatch picks).
 pub fn isas() -> Vec<Isa> {
     dispatch::supported_isas()
+}
+
+/// Every generic kernel of `layout` this CPU can run, with its ISA: tests force each one by
+/// name, so that NCHW's two kernel families (vectorized along pixels and along output
+/// channels) are both covered whatever dispatch would pick.
+pub fn generic_kernels(layout: Layout) -> Vec<(Isa, KernelKind)> {
+    conv1x1::kernels()
+        .filter(|k| !k.specialized() && k.layout == layout && dispatch::is_supported(k.isa))
+        .map(|k| (k.isa, KernelKind::Named(k.name)))
+        .collect()
 }
 
 pub fn random_vec(rng: &mut StdRng, len: usize) -> Vec<f32> {

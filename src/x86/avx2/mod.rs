@@ -50,6 +50,23 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     entry: Entry::Nhwc(nhwc_generic),
 };
 
+/// NCHW vectorized along output channels (strided or small images): the NHWC tile, with
+/// channel-strided input and output.
+pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
+    name: "f32_nchw_cv_6x16__avx2",
+    isa: Isa::Avx2,
+    layout: Layout::Nchw,
+    cin: None,
+    cout: None,
+    mr: NHWC_MR,
+    nr: NHWC_NV * LANES,
+    lanes: LANES,
+    kc: 256,
+    mc: 384,
+    nc: 480,
+    entry: Entry::Nhwc(nhwc_generic),
+};
+
 /// # Safety
 /// The CPU must support AVX2 and FMA; `b` must describe buffers as documented on [`NchwBlock`].
 #[target_feature(enable = "avx2,fma")]

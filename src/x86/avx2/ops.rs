@@ -54,7 +54,9 @@ impl Simd for Avx2 {
         // [e0 e2 e8 e10 | e4 e6 e12 e14]
         let even = _mm256_shuffle_ps::<0b10_00_10_00>(lo, hi);
         // 64-bit pairs (e0 e2)(e8 e10)(e4 e6)(e12 e14) → order 0, 2, 1, 3.
-        _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(even)))
+        _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(
+            even,
+        )))
     }
     #[inline(always)]
     unsafe fn fma(a: __m256, b: __m256, c: __m256) -> __m256 {
@@ -68,5 +70,9 @@ impl Simd for Avx2 {
     unsafe fn clamp(v: __m256, lo: __m256, hi: __m256) -> __m256 {
         // VMAXPS/VMINPS return their second operand when either is NaN: v's NaN survives.
         _mm256_min_ps(hi, _mm256_max_ps(lo, v))
+    }
+    #[inline(always)]
+    unsafe fn prefetch(p: *const f32) {
+        _mm_prefetch::<_MM_HINT_T1>(p.cast::<i8>())
     }
 }

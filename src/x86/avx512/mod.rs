@@ -51,6 +51,30 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     entry: Entry::Nhwc(nhwc_generic),
 };
 
+/// NCHW vectorized along output channels, for strided and small images: 7 pixels (7×7 and
+/// 14×14 images and 7- or 14-pixel output rows split evenly) × 3 zmm of output channels (48) =
+/// 21 accumulators. Each tile stores its sums lane by lane (channels are a plane apart), so
+/// the whole Cin is one block (kc = 2048): splitting it would reload and restore those sums
+/// once per block. The weight panel then streams from L2 in order, which the prefetcher
+/// follows.
+const NCHW_CV_MR: usize = 7;
+const NCHW_CV_NV: usize = 3;
+
+pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
+    name: "f32_nchw_cv_7x48__avx512",
+    isa: Isa::Avx512,
+    layout: Layout::Nchw,
+    cin: None,
+    cout: None,
+    mr: NCHW_CV_MR,
+    nr: NCHW_CV_NV * LANES,
+    lanes: LANES,
+    kc: 2048,
+    mc: 480,
+    nc: 490,
+    entry: Entry::Nhwc(nchw_cv_generic),
+};
+
 /// # Safety
 /// The CPU must support AVX-512F; `b` must describe buffers as documented on [`NchwBlock`].
 #[target_feature(enable = "avx512f")]
@@ -63,4 +87,11 @@ unsafe fn nchw_generic(b: &NchwBlock) {
 #[target_feature(enable = "avx512f")]
 unsafe fn nhwc_generic(b: &NhwcBlock) {
     nhwc_block::<Avx512, NHWC_MR, NHWC_NV>(b, b.k)
+}
+
+/// # Safety
+/// The CPU must support AVX-512F; `b` must describe buffers as documented on [`NhwcBlock`].
+#[target_feature(enable = "avx512f")]
+unsafe fn nchw_cv_generic(b: &NhwcBlock) {
+    nhwc_block::<Avx512, NCHW_CV_MR, NCHW_CV_NV>(b, b.k)
 }

@@ -69,4 +69,41 @@ impl Simd for Avx512 {
         // VMAXPS/VMINPS return their second operand when either is NaN: v's NaN survives.
         _mm512_min_ps(hi, _mm512_max_ps(lo, v))
     }
+    #[inline(always)]
+    unsafe fn prefetch(p: *const f32) {
+        _mm_prefetch::<_MM_HINT_T1>(p.cast::<i8>())
+    }
+    #[inline(always)]
+    unsafe fn load_strided(p: *const f32, stride: usize, valid: usize) -> __m512 {
+        // Lane offsets l·stride must fit the gather's i32 indices; else go lane by lane.
+        if stride <= (i32::MAX as usize) / 16 {
+            let idx = _mm512_mullo_epi32(
+                _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                _mm512_set1_epi32(stride as i32),
+            );
+            _mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), Self::mask(valid), idx, p)
+        } else {
+            let mut lanes = [0.0f32; 16];
+            for (l, v) in lanes.iter_mut().enumerate().take(valid) {
+                *v = *p.add(l * stride);
+            }
+            _mm512_loadu_ps(lanes.as_ptr())
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_strided(p: *mut f32, stride: usize, valid: usize, v: __m512) {
+        if stride <= (i32::MAX as usize) / 16 {
+            let idx = _mm512_mullo_epi32(
+                _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                _mm512_set1_epi32(stride as i32),
+            );
+            _mm512_mask_i32scatter_ps::<4>(p, Self::mask(valid), idx, v)
+        } else {
+            let mut lanes = [0.0f32; 16];
+            _mm512_storeu_ps(lanes.as_mut_ptr(), v);
+            for (l, x) in lanes.iter().enumerate().take(valid) {
+                *p.add(l * stride) = *x;
+            }
+        }
+    }
 }

@@ -12,7 +12,7 @@
 # The sanitizer changes no type layout or calling convention that the library and std share,
 # hence -Cunsafe-allow-abi-mismatch=sanitizer. A few minutes, most of it building.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 target=x86_64-unknown-linux-gnu
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
@@ -25,5 +25,5 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_err
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/asan"
 
 start=$SECONDS
-cargo +nightly test --target "$target" --lib --tests --features rayon
+cargo +nightly test -p conv1x1 --target "$target" --lib --tests --features rayon
 echo "asan.sh: $((SECONDS - start)) s"

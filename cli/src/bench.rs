@@ -1,0 +1,182 @@
+//! `conv1x1 bench`: tables (or JSON) of GFLOP/s, % of peak and median time per shape.
+
+use std::io::Write;
+
+use anyhow::Result;
+use conv1x1::suite::Shape;
+use conv1x1::KernelKind;
+
+use crate::args::{BenchArgs, TIMED_CALL};
+use crate::engine::{Engine, Subject, Workload};
+use crate::format;
+use crate::results::{self, Document, Row, Total};
+
+pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
+    let workload = Workload::from_args(&args.workload)?;
+    let isas = args.isa.resolve()?;
+    let kind: KernelKind = args.kernel;
+    let mut subjects = Vec::new();
+    for layout in args.layout.layouts() {
+        for &isa in &isas {
+            subjects.push(Subject::Conv { layout, isa, kind });
+        }
+    }
+    let threads = args.workload.threads as usize;
+    let jobs = workload.shapes().count() * subjects.len();
+    let mut engine = Engine::new(
+        args.min_time,
+        threads,
+        &isas,
+        false,
+        args.workload.quiet,
+        jobs,
+    )?;
+    let doc_head = |engine: &Engine| Document {
+        cpu: crate::cpu::model(),
+        arch: crate::cpu::arch().to_string(),
+        command: format::command_line(),
+        timed_call: TIMED_CALL.to_string(),
+        min_time_s: args.min_time,
+        peak_gflops: engine.peaks(),
+        results: Vec::new(),
+        totals: Vec::new(),
+    };
+    if !args.json {
+        let doc = doc_head(&engine);
+        engine.suspend(|| write!(out, "{}", header(&doc, threads)))?;
+    }
+
+    let mut rows = Vec::new();
+    for (suite, shape) in workload.shapes() {
+        let mut shape_rows = Vec::new();
+        for &subject in &subjects {
+            match engine.measure(suite, shape, subject)? {
+                Some(row) => shape_rows.push(row),
+                None => engine.suspend(|| skipped_note(shape, subject)),
+            }
+        }
+        if !args.json && !shape_rows.is_empty() {
+            engine.suspend(|| write!(out, "{}", shape_table(suite, shape, &shape_rows)))?;
+        }
+        rows.extend(shape_rows);
+    }
+    engine.finish();
+
+    let totals = results::totals(&rows, &workload.suite_sizes(), |isa| engine.peak_of(isa));
+    if args.json {
+        let mut doc = doc_head(&engine);
+        doc.results = rows;
+        doc.totals = totals;
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        writeln!(out)?;
+    } else if totals.iter().any(|t| t.layers > 1) {
+        // A total over one layer would repeat its shape's table.
+        write!(out, "{}", totals_table(&totals))?;
+    }
+    Ok(())
+}
+
+fn skipped_note(shape: &Shape, subject: Subject) {
+    if let Subject::Conv { layout, isa, kind } = subject {
+        let what = match kind {
+            KernelKind::Specialized => "no specialized kernel".to_string(),
+            other => format!("kernel {other} does not fit"),
+        };
+        eprintln!("note: {what} for {shape} ({layout}, {isa}); skipped");
+    }
+}
+
+/// CPU, peaks and what is timed.
+pub fn header(doc: &Document, threads: usize) -> String {
+    let peaks: Vec<String> = doc
+        .peak_gflops
+        .iter()
+        .map(|(isa, p)| format!("{isa} {p:.1}"))
+        .collect();
+    format!(
+        "CPU: {} ({})\nPeak GFLOP/s per core (register-only FMA loop, best of 100 short runs, this process): {}\n\
+         Threads per convolution: {threads}; % peak = GFLOP/s / (peak of the ISA × threads)\n\n",
+        doc.cpu,
+        doc.arch,
+        peaks.join(", "),
+    )
+}
+
+/// One shape's table: a row per configuration.
+fn shape_table(suite: &str, shape: &Shape, rows: &[Row]) -> String {
+    let origin = if shape.count > 1 || suite != crate::engine::CUSTOM_SUITE {
+        format!(", ×{} in {suite}", shape.count)
+    } else {
+        String::new()
+    };
+    let mut s = format!(
+        "{shape}  ({} GFLOP per run{origin})\n",
+        format::gflop(shape.flops())
+    );
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.layout.clone(),
+                r.isa.clone(),
+                r.kernel.clone(),
+                r.kernel_name.clone(),
+                format::duration(r.median_s),
+                format!("{:.1}", r.gflops),
+                format::percent(r.efficiency),
+            ]
+        })
+        .collect();
+    s.push_str(&format::table(
+        "  ",
+        &[
+            "layout",
+            "isa",
+            "kernel",
+            "kernel name",
+            "median",
+            "GFLOP/s",
+            "% peak",
+        ],
+        &[false, false, false, false, true, true, true],
+        &cells,
+    ));
+    s.push('\n');
+    s
+}
+
+/// Suite totals: one forward pass's 1x1 layers per configuration.
+pub fn totals_table(totals: &[Total]) -> String {
+    let mut s =
+        String::from("Suite totals (one forward pass of the 1x1 layers: Σ count × median)\n");
+    let cells: Vec<Vec<String>> = totals
+        .iter()
+        .map(|t| {
+            let layers = if t.complete {
+                t.layers.to_string()
+            } else {
+                format!("{} (partial)", t.layers)
+            };
+            vec![
+                t.suite.clone(),
+                t.layout.clone(),
+                t.isa.clone(),
+                t.kernel.clone(),
+                t.threads.to_string(),
+                layers,
+                format::duration(t.total_s),
+                format!("{:.1}", t.gflops),
+                format::percent(t.efficiency),
+            ]
+        })
+        .collect();
+    s.push_str(&format::table(
+        "  ",
+        &[
+            "suite", "layout", "isa", "kernel", "threads", "layers", "total", "GFLOP/s", "% peak",
+        ],
+        &[false, false, false, false, true, true, true, true, true],
+        &cells,
+    ));
+    s
+}

@@ -1,0 +1,377 @@
+//! The measuring engine behind `bench` and `report`: which shapes, which configurations,
+//! the peaks, the progress bar, and one measured [`Row`] per configuration.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::sync::OnceLock;
+
+use anyhow::{Context, Result};
+use conv1x1::suite::{self, Shape};
+use conv1x1::{dispatch, peak, Dims, Isa, KernelInfo, KernelKind, Layout, Plan};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::args::WorkloadArgs;
+use crate::baseline;
+use crate::measure::{median_time, InputRing, Sample};
+use crate::pool;
+use crate::results::{efficiency, Row, BASELINE_ISA};
+use crate::rng::Rng;
+
+/// Peak measurement: the best of many short runs. On a shared machine a few long runs are
+/// all interrupted by other processes and under-read the peak by 2x; among 100 runs of
+/// 2.5 ms some run undisturbed (measured: best of 5 × 40 ms read 78–96 GFLOP/s under load
+/// where best of 100 × 2 ms read 179–192).
+const PEAK_SECONDS: f64 = 0.25;
+const PEAK_RUNS: usize = 100;
+
+/// Suite name of shapes given with `--shape`.
+pub const CUSTOM_SUITE: &str = "custom";
+
+/// The shapes to measure, grouped by suite.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub suites: Vec<(String, Vec<Shape>)>,
+}
+
+impl Workload {
+    /// `--shape` list (suite `custom`) or the `--suite` (default resnet50), with `--batch`.
+    pub fn from_args(args: &WorkloadArgs) -> Result<Workload> {
+        let mut suites = Vec::new();
+        if args.shapes.is_empty() {
+            let names = args.suite.map_or(&["resnet50"][..], |s| s.names());
+            for name in names {
+                suites.push((name.to_string(), suite::suite(name)?));
+            }
+        } else {
+            suites.push((CUSTOM_SUITE.to_string(), args.shapes.clone()));
+        }
+        if let Some(batch) = args.batch {
+            for (_, shapes) in &mut suites {
+                for s in shapes.iter_mut() {
+                    *s = s.with_batch(batch as usize);
+                }
+            }
+        }
+        Ok(Workload { suites })
+    }
+
+    /// `(suite, shape)` pairs in measuring order.
+    pub fn shapes(&self) -> impl Iterator<Item = (&str, &Shape)> {
+        self.suites
+            .iter()
+            .flat_map(|(name, shapes)| shapes.iter().map(move |s| (name.as_str(), s)))
+    }
+
+    /// Distinct shapes per suite (to tell complete totals).
+    pub fn suite_sizes(&self) -> BTreeMap<String, usize> {
+        self.suites
+            .iter()
+            .map(|(n, s)| (n.clone(), s.len()))
+            .collect()
+    }
+}
+
+/// What to run on a shape.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Subject {
+    /// A conv1x1 plan.
+    Conv {
+        layout: Layout,
+        isa: Isa,
+        kind: KernelKind,
+    },
+    /// matrixmultiply's sgemm on the same GEMM, single thread.
+    Sgemm { layout: Layout },
+}
+
+/// Whether the registry has a kernel specialized to this shape's channels.
+pub fn has_specialized(isa: Isa, layout: Layout, shape: &Shape) -> bool {
+    conv1x1::kernels().any(|k| {
+        k.isa == isa && k.layout == layout && k.cin == Some(shape.cin) && k.cout == Some(shape.cout)
+    })
+}
+
+/// Measures configurations one after another, with a shared progress bar and peaks.
+pub struct Engine {
+    min_time: f64,
+    threads: usize,
+    /// Single-core peak GFLOP/s per ISA used.
+    peaks: BTreeMap<Isa, f64>,
+    /// The ISA whose peak baseline rows are compared with.
+    baseline_isa: Isa,
+    rng: Rng,
+    progress: ProgressBar,
+}
+
+impl Engine {
+    /// Measures the single-core peak of every ISA in `isas` (and of the best ISA when
+    /// `baseline` is set) and prepares a progress bar over `jobs` configurations, drawn on
+    /// stderr when it is a terminal and `quiet` is off.
+    pub fn new(
+        min_time: f64,
+        threads: usize,
+        isas: &[Isa],
+        baseline: bool,
+        quiet: bool,
+        jobs: usize,
+    ) -> Result<Engine> {
+        let progress = progress_bar(jobs as u64, quiet);
+        let baseline_isa = dispatch::best_isa();
+        let mut wanted: Vec<Isa> = isas.to_vec();
+        if baseline {
+            wanted.push(baseline_isa);
+        }
+        let mut peaks = BTreeMap::new();
+        for isa in wanted {
+            if let std::collections::btree_map::Entry::Vacant(e) = peaks.entry(isa) {
+                progress.set_message(format!("measuring {isa} peak"));
+                let p = peak::measure_peak_gflops(isa, PEAK_SECONDS, PEAK_RUNS)
+                    .with_context(|| format!("{isa} peak"))?;
+                e.insert(p);
+            }
+        }
+        Ok(Engine {
+            min_time,
+            threads,
+            peaks,
+            baseline_isa,
+            rng: Rng::new(0x00c0_ffee),
+            progress,
+        })
+    }
+
+    /// Peak GFLOP/s per ISA name, as documents store them.
+    pub fn peaks(&self) -> BTreeMap<String, f64> {
+        self.peaks
+            .iter()
+            .map(|(i, p)| (i.name().to_string(), *p))
+            .collect()
+    }
+
+    /// The single-core peak rows of ISA `name` are compared with (the best ISA's for the
+    /// baseline).
+    pub fn peak_of(&self, name: &str) -> Option<f64> {
+        let isa = if name == BASELINE_ISA {
+            Some(self.baseline_isa)
+        } else {
+            name.parse::<Isa>().ok()
+        };
+        isa.and_then(|i| self.peaks.get(&i).copied())
+    }
+
+    /// The ISA baseline efficiencies refer to.
+    pub fn baseline_isa(&self) -> Isa {
+        self.baseline_isa
+    }
+
+    /// Runs `f` with the progress bar hidden (for printing to the terminal).
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.progress.suspend(f)
+    }
+
+    /// Removes the progress bar.
+    pub fn finish(&self) {
+        self.progress.finish_and_clear();
+    }
+
+    /// Measures `subject` on `shape`; `None` when the kernel asked for (specialized, or one
+    /// by name) does not fit this shape, layout and ISA.
+    pub fn measure(&mut self, suite: &str, shape: &Shape, subject: Subject) -> Result<Option<Row>> {
+        let label = match subject {
+            Subject::Conv { layout, isa, kind } => format!("{shape} {layout} {isa} {kind}"),
+            Subject::Sgemm { layout } => format!("{shape} {layout} sgemm"),
+        };
+        self.progress.set_message(label);
+        let row = match subject {
+            Subject::Conv { layout, isa, kind } => self
+                .measure_conv(shape, layout, isa, kind)?
+                .map(|(sample, kernel)| {
+                    let threads = self.threads;
+                    let mut row = self.row(suite, shape, layout, isa.name(), kind.name(), sample);
+                    row.kernel_name = kernel.name.to_string();
+                    row.threads = threads;
+                    row.efficiency = efficiency(row.gflops, self.peak_of(isa.name()), threads);
+                    row
+                }),
+            Subject::Sgemm { layout } => {
+                let sample = self.measure_sgemm(shape, layout)?;
+                let mut row = self.row(suite, shape, layout, BASELINE_ISA, "sgemm", sample);
+                row.kernel_name = "matrixmultiply::sgemm".to_string();
+                row.efficiency = efficiency(row.gflops, self.peak_of(BASELINE_ISA), 1);
+                Some(row)
+            }
+        };
+        self.progress.inc(1);
+        Ok(row)
+    }
+
+    fn row(
+        &self,
+        suite: &str,
+        shape: &Shape,
+        layout: Layout,
+        isa: &str,
+        kernel: &str,
+        sample: Sample,
+    ) -> Row {
+        Row {
+            shape: shape.to_string(),
+            suite: suite.to_string(),
+            count: shape.count,
+            cin: shape.cin,
+            cout: shape.cout,
+            h: shape.h,
+            w: shape.w,
+            stride: shape.stride,
+            batch: shape.batch,
+            layout: layout.name().to_string(),
+            isa: isa.to_string(),
+            kernel: kernel.to_string(),
+            kernel_name: String::new(),
+            threads: 1,
+            median_s: sample.median_s,
+            runs: sample.runs,
+            flops: shape.flops(),
+            gflops: shape.flops() / sample.median_s / 1e9,
+            efficiency: 0.0,
+        }
+    }
+
+    fn weights(&mut self, shape: &Shape) -> Vec<f32> {
+        // Scaled so that outputs stay O(1) whatever Cin is.
+        let scale = 1.0 / (shape.cin as f32).sqrt();
+        self.rng.fill(shape.cin * shape.cout, scale)
+    }
+
+    fn measure_conv(
+        &mut self,
+        shape: &Shape,
+        layout: Layout,
+        isa: Isa,
+        kind: KernelKind,
+    ) -> Result<Option<(Sample, &'static KernelInfo)>> {
+        let spec = shape.spec().layout(layout).isa(isa).kernel(kind);
+        let weights = self.weights(shape);
+        let plan = match Plan::new(&spec, &weights, None) {
+            Err(
+                conv1x1::Error::NoSpecializedKernel { .. } | conv1x1::Error::KernelMismatch { .. },
+            ) => return Ok(None),
+            other => other.with_context(|| format!("building a plan for {shape} {layout}"))?,
+        };
+        let dims = shape.dims();
+        let (in_len, out_len) = (plan.input_len(dims)?, plan.output_len(dims)?);
+        check_memory(shape, in_len, out_len)?;
+        let ring = InputRing::new(in_len, &mut self.rng);
+        let mut out = vec![0.0f32; out_len];
+        let sample = if self.threads == 1 {
+            median_time(self.min_time, |rep| {
+                plan.run(dims, ring.get(rep), &mut out, None)
+            })?
+        } else {
+            threaded_median(&plan, dims, &ring, &mut out, self.threads, self.min_time)?
+        };
+        Ok(Some((sample, plan.kernel())))
+    }
+
+    fn measure_sgemm(&mut self, shape: &Shape, layout: Layout) -> Result<Sample> {
+        let (_, x_len, y_len) = baseline::lens(shape);
+        check_memory(shape, x_len, y_len)?;
+        let weights = self.weights(shape);
+        let ring = InputRing::new(x_len, &mut self.rng);
+        let mut out = vec![0.0f32; y_len];
+        median_time(self.min_time, |rep| {
+            baseline::sgemm_conv(shape, layout, &weights, ring.get(rep), &mut out)
+                .context("sgemm baseline: buffer lengths do not match the shape")
+        })
+    }
+}
+
+/// Refuses shapes whose buffers would not fit comfortably in memory, rather than aborting
+/// on a failed allocation.
+fn check_memory(shape: &Shape, input_len: usize, output_len: usize) -> Result<()> {
+    const LIMIT: f64 = 16.0 * (1u64 << 30) as f64;
+    let ring =
+        (input_len as f64 * 4.0).max(crate::measure::ring_bytes() as f64) + input_len as f64 * 4.0;
+    let bytes = ring + output_len as f64 * 4.0;
+    if bytes > LIMIT {
+        anyhow::bail!(
+            "shape {shape} needs about {:.1} GiB of buffers to benchmark (limit 16 GiB)",
+            bytes / (1u64 << 30) as f64
+        );
+    }
+    Ok(())
+}
+
+/// The output pointer shared by the pool threads; each writes only its own work item's part.
+#[derive(Clone, Copy)]
+struct SharedOutput(*mut f32);
+// SAFETY: the pointer is only dereferenced through `Plan::run_item_raw` with distinct item
+// indices per thread, whose regions of the output are disjoint.
+unsafe impl Sync for SharedOutput {}
+impl SharedOutput {
+    /// A method, so that closures capture the whole wrapper rather than the raw field.
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// Median time of one convolution split into `threads` work items run on a persistent pool.
+fn threaded_median(
+    plan: &Plan,
+    dims: Dims,
+    ring: &InputRing,
+    out: &mut [f32],
+    threads: usize,
+    min_time: f64,
+) -> Result<Sample> {
+    // Validates the lengths once with the safe API; every raw call below uses the same ones.
+    plan.work_items(dims, ring.get(0), out, None, threads)?;
+    let out_len = out.len();
+    let output = SharedOutput(out.as_mut_ptr());
+    let failure: OnceLock<conv1x1::Error> = OnceLock::new();
+    let task = |item: usize, rep: usize| {
+        let x = ring.get(rep);
+        // SAFETY: `x` and `out` are live slices of the stated lengths for the whole pool
+        // (the pool ends before `out` is used again); there is no residual; thread `item`
+        // runs only item `item` of the split, so concurrent calls write disjoint parts of
+        // the output; the input ring never overlaps the output (separate allocations).
+        let r = unsafe {
+            plan.run_item_raw(
+                dims,
+                x.as_ptr(),
+                x.len(),
+                output.get(),
+                out_len,
+                std::ptr::null(),
+                0,
+                item,
+                threads,
+            )
+        };
+        if let Err(e) = r {
+            let _ = failure.set(e);
+        }
+    };
+    pool::with_pool(threads, &task, |pool| {
+        median_time(min_time, |rep| -> Result<()> {
+            pool.run(rep)?;
+            match failure.get() {
+                Some(e) => Err(e.clone().into()),
+                None => Ok(()),
+            }
+        })
+    })
+}
+
+fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "[{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} eta {eta} {msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}

@@ -1,0 +1,226 @@
+//! `conv1x1 bench` on one tiny shape with a tiny time budget: output schema and behaviour.
+
+mod common;
+use common::*;
+
+use serde_json::Value;
+
+const ROW_KEYS: [&str; 15] = [
+    "shape",
+    "cin",
+    "cout",
+    "h",
+    "w",
+    "stride",
+    "batch",
+    "layout",
+    "isa",
+    "kernel",
+    "kernel_name",
+    "threads",
+    "median_s",
+    "gflops",
+    "efficiency",
+];
+
+fn bench_json(args: &[&str]) -> Value {
+    let mut all = vec!["bench", "--min-time", "0.002", "--json"];
+    all.extend(args);
+    serde_json::from_str(&ok(&all)).expect("bench --json prints JSON")
+}
+
+#[test]
+fn json_schema_on_a_tiny_shape() {
+    let v = bench_json(&["--shape", "24x40@9s2b2", "--layout", "both"]);
+    assert!(v["cpu"].is_string());
+    let best = conv1x1::dispatch::best_isa().name();
+    let peak = v["peak_gflops"][best].as_f64().unwrap();
+    assert!(peak > 0.0);
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "one row per layout");
+    for (r, layout) in results.iter().zip(["nchw", "nhwc"]) {
+        for key in ROW_KEYS {
+            assert!(!r[key].is_null(), "missing {key} in {r}");
+        }
+        assert_eq!(r["shape"], "24x40@9s2b2");
+        assert_eq!(
+            (r["cin"].as_u64(), r["cout"].as_u64()),
+            (Some(24), Some(40))
+        );
+        assert_eq!((r["h"].as_u64(), r["w"].as_u64()), (Some(9), Some(9)));
+        assert_eq!(
+            (r["stride"].as_u64(), r["batch"].as_u64()),
+            (Some(2), Some(2))
+        );
+        assert_eq!(r["layout"], layout);
+        assert_eq!(r["isa"], best);
+        assert_eq!(r["kernel"], "auto");
+        assert_eq!(r["threads"], 1);
+        let (t, g, e) = (
+            r["median_s"].as_f64().unwrap(),
+            r["gflops"].as_f64().unwrap(),
+            r["efficiency"].as_f64().unwrap(),
+        );
+        let flops = 2.0 * 2.0 * 24.0 * 40.0 * 5.0 * 5.0;
+        assert!(t > 0.0 && (g - flops / t / 1e9).abs() <= 1e-9 * g.max(1.0));
+        assert!((e - g / peak).abs() <= 1e-9);
+        let name = r["kernel_name"].as_str().unwrap();
+        assert!(conv1x1::kernels().any(|k| k.name == name), "{name}");
+    }
+    let totals = v["totals"].as_array().unwrap();
+    assert_eq!(totals.len(), 2);
+    for t in totals {
+        for key in [
+            "suite",
+            "layout",
+            "isa",
+            "kernel",
+            "threads",
+            "total_s",
+            "gflops",
+            "efficiency",
+        ] {
+            assert!(!t[key].is_null(), "missing {key} in {t}");
+        }
+        assert_eq!(t["suite"], "custom");
+        assert_eq!(t["complete"], true);
+    }
+}
+
+#[test]
+fn all_isas_threads_and_batch_override() {
+    let v = bench_json(&[
+        "--shape",
+        "16x24@8,8x8@5",
+        "--isa",
+        "all",
+        "--layout",
+        "nhwc",
+        "--threads",
+        "2",
+        "--batch",
+        "3",
+    ]);
+    let isas = conv1x1::dispatch::supported_isas();
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2 * isas.len());
+    for isa in &isas {
+        assert!(v["peak_gflops"][isa.name()].as_f64().unwrap() > 0.0);
+        assert!(results.iter().any(|r| r["isa"] == isa.name()));
+    }
+    for r in results {
+        assert_eq!(r["threads"], 2);
+        assert_eq!(r["batch"], 3);
+        assert!(r["shape"].as_str().unwrap().ends_with("b3"));
+    }
+}
+
+#[test]
+fn text_tables_and_suite_totals() {
+    let out = ok(&[
+        "bench",
+        "--min-time",
+        "0.002",
+        "--shape",
+        "32x16@6,8x8@4",
+        "--layout",
+        "nchw",
+    ]);
+    for needle in [
+        "CPU:",
+        "Peak GFLOP/s",
+        "32x16@6",
+        "GFLOP/s",
+        "% peak",
+        "median",
+        "Suite totals",
+    ] {
+        assert!(out.contains(needle), "missing {needle}:\n{out}");
+    }
+    // One shape: its table only, no total repeating it.
+    let out = ok(&[
+        "bench",
+        "--min-time",
+        "0.002",
+        "--shape",
+        "32x16@6",
+        "--layout",
+        "nchw",
+    ]);
+    assert!(
+        out.contains("32x16@6") && !out.contains("Suite totals"),
+        "{out}"
+    );
+}
+
+#[test]
+fn specialized_without_a_kernel_is_skipped_with_a_note() {
+    // No kernel is specialized to 7 -> 5 channels.
+    let out = conv1x1(&[
+        "bench",
+        "--min-time",
+        "0.002",
+        "--shape",
+        "7x5@4",
+        "--kernel",
+        "specialized",
+        "--json",
+    ]);
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["results"].as_array().unwrap().is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("note: no specialized kernel for 7x5@4"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_kernel_by_name_runs_where_it_fits_and_is_skipped_elsewhere() {
+    let k = conv1x1::kernels()
+        .find(|k| !k.specialized() && k.isa == conv1x1::dispatch::best_isa())
+        .unwrap();
+    let out = conv1x1(&[
+        "bench",
+        "--min-time",
+        "0.002",
+        "--shape",
+        "12x20@6",
+        "--kernel",
+        k.name,
+        "--json",
+    ]);
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = v["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "only the kernel's own layout fits");
+    assert_eq!(rows[0]["kernel_name"], k.name);
+    assert_eq!(rows[0]["layout"], k.layout.name());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not fit"), "{err}");
+    fails(&["bench", "--kernel", "f32_no_such_kernel"], 2);
+}
+
+#[test]
+fn unsupported_isa_is_a_runtime_error() {
+    if let Some(isa) = unsupported_isa() {
+        let e = fails(&["bench", "--shape", "4x4@4", "--isa", isa], 1);
+        assert!(e.contains("not supported"), "{e}");
+    }
+}
+
+#[test]
+fn shapes_too_large_for_memory_are_refused() {
+    let e = fails(
+        &[
+            "bench",
+            "--shape",
+            "2048x2048@224b64",
+            "--min-time",
+            "0.001",
+        ],
+        1,
+    );
+    assert!(e.contains("GiB"), "{e}");
+}
