@@ -76,17 +76,20 @@ fn sweep(layout: Layout) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "slow under Miri; see tests/miri_scalar.rs")]
 fn nchw_matches_reference() {
     sweep(Layout::Nchw);
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "slow under Miri; see tests/miri_scalar.rs")]
 fn nhwc_matches_reference() {
     sweep(Layout::Nhwc);
 }
 
 /// Every epilogue on every generic kernel, with strides 1, 2, (1, 3), (3, 2) and batch 3.
 #[test]
+#[cfg_attr(miri, ignore = "slow under Miri; see tests/miri_scalar.rs")]
 fn every_epilogue_on_every_isa() {
     for layout in [Layout::Nchw, Layout::Nhwc] {
         for (isa, kernel) in generic_kernels(layout) {

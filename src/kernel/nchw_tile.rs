@@ -99,14 +99,18 @@ unsafe fn tile<
     });
     // SAFETY (all pointer arithmetic below): channel rows i < m of panel j exist in the output
     // and residual; pixel lanes below valid[v] are pixels of this run; packed panels hold MR
-    // weights per input channel for every kk < k.
+    // weights per input channel for every kk < k. A tail tile may have vectors with no valid
+    // lane (a 5-pixel tail in an 8-vector scalar tile): their addresses can lie past the end
+    // of the caller's buffer, so per-vector offsets use `wrapping_add` (forming such an
+    // address with `add` is undefined behaviour even unread) and masked accesses never touch
+    // them.
     let y = b.y.add(j * MR * b.y_cs + p);
     let mut acc = [[S::zero(); NV]; MR];
     if b.ep.load_c {
         unroll!(i in MR => {
             if i < m {
                 unroll!(v in NV => {
-                    let src = y.add(i * b.y_cs + v * lanes);
+                    let src = y.wrapping_add(i * b.y_cs + v * lanes);
                     acc[i][v] = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
                 });
             }
@@ -126,7 +130,7 @@ unsafe fn tile<
         }
         let mut xv = [S::zero(); NV];
         unroll!(v in NV => {
-            let src = xk.add(v * lanes * b.x_ps);
+            let src = xk.wrapping_add(v * lanes * b.x_ps);
             let count = if FULL { lanes } else { valid[v] };
             xv[v] = match PS {
                 1 if FULL => S::load(src),
@@ -160,7 +164,7 @@ unsafe fn tile<
                         a = S::add(a, bv);
                     }
                     if !b.r.is_null() {
-                        let src = b.r.add(j * MR * b.y_cs + p + off);
+                        let src = b.r.wrapping_add(j * MR * b.y_cs + p + off);
                         let r = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
                         a = S::add(a, r);
                     }
@@ -169,9 +173,9 @@ unsafe fn tile<
                     }
                 }
                 if FULL {
-                    S::store(y.add(off), a);
+                    S::store(y.wrapping_add(off), a);
                 } else {
-                    S::store_masked(y.add(off), masks[v], a);
+                    S::store_masked(y.wrapping_add(off), masks[v], a);
                 }
             });
         }

@@ -81,6 +81,10 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool, cons
     // SAFETY (all pointer arithmetic below): pixels p..p+m exist in this image's output and
     // residual; their input pixels (via the map) exist with k channels from `b.x`; channel
     // lanes are masked below n; the packed panel holds the stored vectors for every kk < k.
+    // A tail tile may have vectors with no valid lane (a 5-channel tail in an 8-vector scalar
+    // tile) whose addresses lie past the caller's buffer: their offsets use `wrapping_add`
+    // (forming them with `add` is undefined behaviour even unread) and masked or lane-by-lane
+    // accesses never touch them.
     let mut xs = [b.x; MR];
     let mut ys = [b.y; MR];
     let mut rs = [b.r; MR];
@@ -98,7 +102,7 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool, cons
     let valid = |v: usize| n.saturating_sub(v * lanes).min(lanes);
     // Loads channel vector `v` of the output-shaped row at `base` (previous sums, residual).
     let load_c = |base: *const f32, v: usize| {
-        let src = base.add(v * lanes * y_cs);
+        let src = base.wrapping_add(v * lanes * y_cs);
         if CS {
             S::load_strided(src, y_cs, if FULL { lanes } else { valid(v) })
         } else if FULL {
@@ -159,7 +163,7 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool, cons
                         a = S::clamp(a, lo, hi);
                     }
                 }
-                let dst = ys[i].add(v * lanes * y_cs);
+                let dst = ys[i].wrapping_add(v * lanes * y_cs);
                 if CS {
                     S::store_strided(dst, y_cs, if FULL { lanes } else { valid(v) }, a);
                 } else if FULL {

@@ -314,6 +314,10 @@ pub struct WorkItems<'a> {
     _borrows: PhantomData<(&'a [f32], &'a mut [f32])>,
 }
 
+// SAFETY: the iterator only creates `WorkItem`s (which are Send, see below) from its
+// pointers; moving it to another thread moves the right to create them, each once.
+unsafe impl Send for WorkItems<'_> {}
+
 impl<'a> Iterator for WorkItems<'a> {
     type Item = WorkItem<'a>;
     fn next(&mut self) -> Option<WorkItem<'a>> {

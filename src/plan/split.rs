@@ -65,19 +65,41 @@ impl Split {
         let pi = index % self.pixel_splits;
         let ci = index / self.pixel_splits;
         Region {
-            unit0: pi * self.units / self.pixel_splits,
-            unit1: (pi + 1) * self.units / self.pixel_splits,
-            panel0: ci * self.panels / self.cout_splits,
-            panel1: (ci + 1) * self.panels / self.cout_splits,
+            unit0: share(pi, self.units, self.pixel_splits),
+            unit1: share(pi + 1, self.units, self.pixel_splits),
+            panel0: share(ci, self.panels, self.cout_splits),
+            panel1: share(ci + 1, self.panels, self.cout_splits),
         }
     }
+}
+
+/// `i · total / parts` (`i ≤ parts`, so the result is ≤ `total`). In u128: with a caller's
+/// count of items in the billions, `i · total` can pass usize::MAX, and a wrapped product
+/// would describe a region outside the output.
+fn share(i: usize, total: usize, parts: usize) -> usize {
+    (i as u128 * total as u128 / parts as u128) as usize
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Item counts and sizes whose products pass usize::MAX still give in-range regions.
     #[test]
+    fn huge_splits_stay_in_range() {
+        let (units, panels) = (1usize << 40, 1usize << 31);
+        let s = Split::new(units, panels, usize::MAX);
+        assert_eq!(s.pixel_splits, units / MIN_UNITS_PER_ITEM);
+        for index in [0, 1, s.pixel_splits - 1, s.pixel_splits, s.count() - 1] {
+            let r = s.region(index);
+            assert!(r.unit0 < r.unit1 && r.unit1 <= units, "{r:?}");
+            assert!(r.panel0 < r.panel1 && r.panel1 <= panels, "{r:?}");
+        }
+        assert_eq!(s.region(s.count() - 1).unit1, units);
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "minutes under Miri; pure index arithmetic")]
     fn regions_tile_the_work_exactly() {
         for units in [1, 2, 3, 4, 7, 49, 196, 3136] {
             for panels in [1, 2, 3, 8, 128] {

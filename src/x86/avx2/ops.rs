@@ -46,10 +46,11 @@ impl Simd for Avx2 {
     #[inline(always)]
     unsafe fn load_stride2(p: *const f32, valid: usize) -> __m256 {
         // Pixels l < valid sit at elements 2l: load the 2·valid − 1 elements spanning them in
-        // two masked halves, keep the even ones, and put the 64-bit pairs back in order.
+        // two masked halves, keep the even ones, and put the 64-bit pairs back in order. The
+        // upper half's address may lie past the buffer when its mask is empty: `wrapping_add`.
         let span = (2 * valid).saturating_sub(1);
         let lo = _mm256_maskload_ps(p, Self::mask(span.min(8)));
-        let hi = _mm256_maskload_ps(p.add(8), Self::mask(span.saturating_sub(8)));
+        let hi = _mm256_maskload_ps(p.wrapping_add(8), Self::mask(span.saturating_sub(8)));
         // [e0 e2 e8 e10 | e4 e6 e12 e14]
         let even = _mm256_shuffle_ps::<0b10_00_10_00>(lo, hi);
         // 64-bit pairs (e0 e2)(e8 e10)(e4 e6)(e12 e14) → order 0, 2, 1, 3.

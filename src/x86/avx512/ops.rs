@@ -48,10 +48,11 @@ impl Simd for Avx512 {
     #[inline(always)]
     unsafe fn load_stride2(p: *const f32, valid: usize) -> __m512 {
         // Pixels l < valid sit at elements 2l: load the 2·valid − 1 elements spanning them
-        // (never past the last one) in two masked halves and keep the even elements.
+        // (never past the last one) in two masked halves and keep the even elements. The upper
+        // half's address may lie past the buffer when its mask is empty: `wrapping_add`.
         let span = (2 * valid).saturating_sub(1);
         let lo = _mm512_maskz_loadu_ps(Self::mask(span.min(16)), p);
-        let hi = _mm512_maskz_loadu_ps(Self::mask(span.saturating_sub(16)), p.add(16));
+        let hi = _mm512_maskz_loadu_ps(Self::mask(span.saturating_sub(16)), p.wrapping_add(16));
         let even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
         _mm512_permutex2var_ps(lo, even, hi)
     }
