@@ -1,5 +1,10 @@
 //! Writes the Rust source of the specialized kernels: plain string building, one function per
 //! piece of output so that the generated file reads like hand-written code.
+//!
+//! Layout of the output: the registry list, one `KernelInfo` per spec cell (in spec order),
+//! the entry points, the fallbacks. Cells whose constants coincide (same ISA, layout, tile, k
+//! block, stride and last-panel width) share one entry point: the code would be identical, and
+//! compiling it once per cell would only cost build time.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -13,48 +18,118 @@ const HEADER: &str = "\
 // Template: the generic block microkernels
 //     crate::kernel::nchw_tile::nchw_block::<S, MR, NV>(block, k)
 //     crate::kernel::nhwc_tile::nhwc_block::<S, MR, NV>(block, k)
-// instantiated once per spec cell inside a #[target_feature] entry point, with compile-time
-// constants where the channel pair fixes them:
-//   * k, the input channels of a block: kc divides Cin, so every block has kc channels and
+// instantiated inside #[target_feature] entry points with compile-time constants where a
+// channel pair fixes them:
+//   * K, the input channels of a block: kc divides Cin, so every block has kc channels and
 //     the k loop has a constant trip count;
-//   * the stride the pair runs at (1, or 2 for a pair marked `s2` in the spec);
-//   * the valid output channels of the last panel (NCHW: only where MR divides Cout).
-// The entry checks the block against these constants and runs a copy that carries them;
-// any other block (another stride, a k block cut differently, a work item that ends before
-// the last NHWC panel) runs the same tile without constants: `<layout>_<MR>x<NV>__<isa>`.
+//   * STRIDE, the stride the pair runs at (1, or 2 for a pair marked `s2` in the spec);
+//   * LAST, the valid output channels of the last panel (NCHW: only where MR divides Cout).
+// An entry checks the block against its constants and runs a copy of the block that carries
+// them; any other block (another stride, a k block cut differently, a work item that ends
+// before the last NHWC panel) runs the same tile without constants: `<layout>_<MR>x<NV>__<isa>`.
 ";
+
+/// The constants that make an entry point: cells with equal keys share it.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct EntryKey {
+    arch: &'static str,
+    isa: &'static str,
+    layout: Layout,
+    mr: usize,
+    nv: usize,
+    k: usize,
+    stride: usize,
+    /// Valid output channels of the last panel, when constant.
+    last: Option<usize>,
+}
+
+impl EntryKey {
+    fn of(k: &Kernel) -> EntryKey {
+        let last = match k.layout {
+            // Where MR does not divide Cout, blocks without the last panel have full panels:
+            // the row count stays a variable rather than doubling the code.
+            Layout::Nchw => (k.last_panel() == k.mr).then_some(k.mr),
+            Layout::Nhwc => Some(k.last_panel()),
+        };
+        EntryKey {
+            arch: k.isa.arch,
+            isa: k.isa.name,
+            layout: k.layout,
+            mr: k.mr,
+            nv: k.nv,
+            k: k.kc,
+            stride: k.stride,
+            last,
+        }
+    }
+
+    /// `<layout>_<MR>x<NV>_k<K>_s<STRIDE>[_m|_n<LAST>]__<isa>`.
+    fn name(&self) -> String {
+        let last = match (self.layout, self.last) {
+            (_, None) => String::new(),
+            (Layout::Nchw, Some(l)) => format!("_m{l}"),
+            (Layout::Nhwc, Some(l)) => format!("_n{l}"),
+        };
+        format!(
+            "{}_{}x{}_k{}_s{}{last}__{}",
+            self.layout.name(),
+            self.mr,
+            self.nv,
+            self.k,
+            self.stride,
+            self.isa
+        )
+    }
+}
 
 /// The whole generated file.
 pub fn generate(spec_file: &str, kernels: &[Kernel]) -> String {
     let mut out = HEADER.replace("{SPEC}", spec_file);
     out.push('\n');
     registry(&mut out, kernels);
+
+    out.push_str("\n// ---- Kernels, in spec order ----\n");
+    for k in kernels {
+        info(&mut out, spec_file, k);
+    }
+
+    out.push_str("\n// ---- Entry points: one per distinct set of constants ----\n");
+    let mut done: Vec<EntryKey> = Vec::new();
+    for k in kernels {
+        let key = EntryKey::of(k);
+        if !done.contains(&key) {
+            let users: Vec<String> = kernels
+                .iter()
+                .filter(|o| EntryKey::of(o) == key)
+                .map(Kernel::name)
+                .collect();
+            entry(&mut out, k, key, &users);
+            done.push(key);
+        }
+    }
+
+    out.push_str("\n// ---- Tiles without constants: the checked fallback of the entries above ----\n");
     let tiles: BTreeSet<(&str, Layout, usize, usize)> = kernels
         .iter()
         .map(|k| (k.isa.name, k.layout, k.mr, k.nv))
         .collect();
-    out.push_str("\n// ---- Tiles without constants: the checked fallback of the kernels below ----\n");
     for &(isa, layout, mr, nv) in &tiles {
         let isa = kernels.iter().find(|k| k.isa.name == isa).unwrap().isa;
         fallback(&mut out, isa, layout, mr, nv);
     }
-    out.push_str("\n// ---- Kernels, in spec order ----\n");
-    for k in kernels {
-        kernel(&mut out, spec_file, k);
-    }
     out
 }
 
-fn cfg(isa: &Isa) -> String {
-    format!("#[cfg(target_arch = \"{}\")]", isa.arch)
+fn cfg(arch: &str) -> String {
+    format!("#[cfg(target_arch = \"{arch}\")]")
 }
 
 fn static_name(k: &Kernel) -> String {
     k.name().to_uppercase()
 }
 
-fn fallback_name(isa: &Isa, layout: Layout, mr: usize, nv: usize) -> String {
-    format!("{}_{mr}x{nv}__{}", layout.name(), isa.name)
+fn fallback_name(isa: &str, layout: Layout, mr: usize, nv: usize) -> String {
+    format!("{}_{mr}x{nv}__{isa}", layout.name())
 }
 
 /// `SPECIALIZED`: the registry's list of generated kernels.
@@ -62,44 +137,14 @@ fn registry(out: &mut String, kernels: &[Kernel]) {
     out.push_str("/// Every specialized kernel compiled for this target, in spec order.\n");
     out.push_str("pub(crate) static SPECIALIZED: &[&crate::kernel::KernelInfo] = &[\n");
     for k in kernels {
-        let _ = writeln!(out, "    {}", cfg(k.isa));
+        let _ = writeln!(out, "    {}", cfg(k.isa.arch));
         let _ = writeln!(out, "    &{},", static_name(k));
     }
     out.push_str("];\n");
 }
 
-/// A tile's entry without constants.
-fn fallback(out: &mut String, isa: &Isa, layout: Layout, mr: usize, nv: usize) {
-    let block = layout.block_type();
-    let _ = write!(
-        out,
-        "
-/// {layout_up} tile {mr}×{nv} vectors on {isa_name}, any block.
-///
-/// # Safety
-/// The CPU must support {features}; `b` must describe buffers as documented on `{block}`,
-/// with panels of this tile.
-{cfg}
-#[target_feature(enable = \"{features}\")]
-#[inline(never)]
-#[allow(non_snake_case)] // `__` before the ISA, as in kernel names
-unsafe fn {name}(b: &crate::kernel::{block}) {{
-    {template}::<{simd}, {mr}, {nv}>(b, b.k)
-}}
-",
-        layout_up = layout.name().to_uppercase(),
-        isa_name = isa.name,
-        features = isa.features,
-        cfg = cfg(isa),
-        name = fallback_name(isa, layout, mr, nv),
-        template = layout.template(),
-        simd = isa.simd,
-    );
-}
-
-/// One kernel: its `KernelInfo` and its entry point.
-fn kernel(out: &mut String, spec_file: &str, k: &Kernel) {
-    let name = k.name();
+/// One kernel's `KernelInfo`, citing its spec line.
+fn info(out: &mut String, spec_file: &str, k: &Kernel) {
     let layout = k.layout;
     let (bcast, vector) = match layout {
         Layout::Nchw => ("output channels", "pixels"),
@@ -123,7 +168,7 @@ static {stat}: crate::kernel::KernelInfo = crate::kernel::KernelInfo {{
     kc: {kc},
     mc: {mc},
     nc: {nc},
-    entry: crate::kernel::Entry::{layout_variant}({name}),
+    entry: crate::kernel::Entry::{layout_variant}({entry}),
 }};
 ",
         line = k.line,
@@ -138,108 +183,141 @@ static {stat}: crate::kernel::KernelInfo = crate::kernel::KernelInfo {{
         mc = k.mc,
         nc = k.nc,
         lanes = k.isa.lanes,
-        cfg = cfg(k.isa),
+        cfg = cfg(k.isa.arch),
         stat = static_name(k),
+        name = k.name(),
         isa_variant = k.isa.variant,
         layout_variant = layout.variant(),
+        entry = EntryKey::of(k).name(),
     );
-    let body = match layout {
-        Layout::Nchw => nchw_body(k),
-        Layout::Nhwc => nhwc_body(k),
+}
+
+/// One entry point: check the block against the constants, run the template on a copy that
+/// carries them.
+fn entry(out: &mut String, k: &Kernel, key: EntryKey, users: &[String]) {
+    let layout = key.layout;
+    let fb = fallback_name(key.isa, layout, key.mr, key.nv);
+    let mut body = String::new();
+    let _ = writeln!(body, "    const K: usize = {};", key.k);
+    let _ = writeln!(body, "    const STRIDE: usize = {};", key.stride);
+    if let Some(last) = key.last {
+        let _ = writeln!(body, "    const LAST: usize = {last};");
+    }
+    match layout {
+        Layout::Nchw => {
+            let (check, fields) = match key.last {
+                Some(_) => (" || b.m_last != LAST", "x_ps: STRIDE, m_last: LAST"),
+                None => ("", "x_ps: STRIDE"),
+            };
+            let _ = writeln!(body, "    if b.k != K || b.x_ps != STRIDE{check} {{");
+            let _ = writeln!(body, "        return {fb}(b);");
+            body.push_str("    }\n");
+            let _ = writeln!(body, "    let c = crate::kernel::NchwBlock {{ {fields}, ..*b }};");
+        }
+        Layout::Nhwc => {
+            body.push_str("    let same_map = b.map.sh == STRIDE && b.map.sw == STRIDE;\n");
+            body.push_str("    if b.k != K || b.n_last != LAST || !same_map {\n");
+            let _ = writeln!(body, "        return {fb}(b);");
+            body.push_str("    }\n");
+            body.push_str("    let map = crate::kernel::PixelMap { sh: STRIDE, sw: STRIDE, ..b.map };\n");
+            body.push_str("    let c = crate::kernel::NhwcBlock { n_last: LAST, map, ..*b };\n");
+        }
+    }
+    let _ = writeln!(
+        body,
+        "    {}::<{}, {}, {}>(&c, K)",
+        layout.template(),
+        k.isa.simd,
+        key.mr,
+        key.nv
+    );
+    let last_doc = match (layout, key.last) {
+        (_, None) => String::new(),
+        (Layout::Nchw, Some(l)) => format!(", {l} output channels in every panel"),
+        (Layout::Nhwc, Some(l)) => format!(", {l} output channels in the last panel"),
     };
     let _ = write!(
         out,
         "
+/// {layout_up} {mr}×{nv} on {isa}: k = {kc}, stride {stride}{last_doc}.
+{users}///
 /// # Safety
 /// The CPU must support {features}; `b` must describe buffers as documented on `{block}`,
-/// with panels of this kernel's tile.
+/// with panels of this tile.
 {cfg}
 #[target_feature(enable = \"{features}\")]
-#[allow(non_snake_case)] // the kernel's name
+#[allow(non_snake_case)] // `__` before the ISA, as in kernel names
 unsafe fn {name}(b: &crate::kernel::{block}) {{
 {body}}}
 ",
+        layout_up = layout.name().to_uppercase(),
+        mr = key.mr,
+        nv = key.nv,
+        isa = key.isa,
+        kc = key.k,
+        stride = key.stride,
+        users = doc_lines(&format!("Used by {}.", users.join(", "))),
         features = k.isa.features,
         block = layout.block_type(),
-        cfg = cfg(k.isa),
+        cfg = cfg(key.arch),
+        name = key.name(),
     );
 }
 
-/// The constants every entry starts with.
-fn constants(k: &Kernel, full: usize) -> String {
-    let mut s = String::new();
-    let blocks = if k.kc == k.cin {
-        "all of Cin".to_string()
-    } else {
-        format!("Cin = {} × {}", k.cin / k.kc, k.kc)
-    };
-    let _ = writeln!(s, "    const K: usize = {}; // input channels per block ({blocks})", k.kc);
-    let _ = writeln!(
-        s,
-        "    const STRIDE: usize = {}; // the stride this pair runs at",
-        k.stride
-    );
-    let last = k.last_panel();
-    if last == full {
-        let _ = writeln!(
-            s,
-            "    const LAST: usize = {last}; // Cout = {} = {} × {full}: every panel is full",
-            k.cout,
-            k.cout / full
-        );
-    } else {
-        let _ = writeln!(
-            s,
-            "    const LAST: usize = {last}; // valid channels of the last panel (Cout = {})",
-            k.cout
-        );
+/// `text` as `///` lines of at most 100 characters, broken between words.
+fn doc_lines(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from("///");
+    for word in text.split(' ') {
+        if line.len() + 1 + word.len() > 100 {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from("///");
+        }
+        line.push(' ');
+        line.push_str(word);
     }
-    s
+    out.push_str(&line);
+    out.push('\n');
+    out
 }
 
-/// The template called on `c` with the constant k.
-fn call(k: &Kernel) -> String {
-    format!(
-        "    {}::<{}, {}, {}>(&c, K)\n",
-        k.layout.template(),
-        k.isa.simd,
-        k.mr,
-        k.nv
-    )
-}
-
-/// NCHW: constant k and pixel stride; constant last-panel rows where MR divides Cout (else
-/// every panel but the last is full anyway and the rows of the last one stay a variable).
-fn nchw_body(k: &Kernel) -> String {
-    let full = k.mr;
-    let mut s = constants(k, full);
-    let divides = k.last_panel() == full;
-    let fb = fallback_name(k.isa, k.layout, k.mr, k.nv);
-    let check = if divides { " || b.m_last != LAST" } else { "" };
-    let _ = writeln!(s, "    if b.k != K || b.x_ps != STRIDE{check} {{");
-    let _ = writeln!(s, "        return {fb}(b);");
-    s.push_str("    }\n");
-    let fields = if divides {
-        "x_ps: STRIDE, m_last: LAST"
-    } else {
-        "x_ps: STRIDE"
-    };
-    let _ = writeln!(s, "    let c = crate::kernel::NchwBlock {{ {fields}, ..*b }};");
-    s.push_str(&call(k));
-    s
-}
-
-/// NHWC: constant k, pixel stride and width of the last panel. (A block without the last
-/// panel, only cut by a multi-threaded split when the panels do not divide Cout, takes
-/// the fallback.)
-fn nhwc_body(k: &Kernel) -> String {
-    let mut s = constants(k, k.nr());
-    let fb = fallback_name(k.isa, k.layout, k.mr, k.nv);
-    s.push_str("    if b.k != K || b.n_last != LAST || b.map.sh != STRIDE || b.map.sw != STRIDE {\n");
-    let _ = writeln!(s, "        return {fb}(b);");
-    s.push_str("    }\n");
-    s.push_str("    let map = crate::kernel::PixelMap { sh: STRIDE, sw: STRIDE, ..b.map };\n");
-    s.push_str("    let c = crate::kernel::NhwcBlock { n_last: LAST, map, ..*b };\n");
-    s.push_str(&call(k));
-    s
+/// A tile's entry without constants. When the ISA's generic kernel has the same tile (decided
+/// at compile time) it runs that one instead of compiling the same template a second time.
+fn fallback(out: &mut String, isa: &Isa, layout: Layout, mr: usize, nv: usize) {
+    let block = layout.block_type();
+    let _ = write!(
+        out,
+        "
+/// {layout_up} tile {mr}×{nv} vectors on {isa_name}, any block.
+///
+/// # Safety
+/// The CPU must support {features}; `b` must describe buffers as documented on `{block}`,
+/// with panels of this tile.
+{cfg}
+#[target_feature(enable = \"{features}\")]
+#[inline(never)]
+#[allow(non_snake_case)] // `__` before the ISA, as in kernel names
+unsafe fn {name}(b: &crate::kernel::{block}) {{
+    const GENERIC: &crate::kernel::KernelInfo = &{generic};
+    const SAME_TILE: bool = GENERIC.mr == {mr} && GENERIC.nr == {nr};
+    if SAME_TILE {{
+        if let crate::kernel::Entry::{variant}(generic) = GENERIC.entry {{
+            return generic(b);
+        }}
+    }}
+    {template}::<{simd}, {mr}, {nv}>(b, b.k)
+}}
+",
+        layout_up = layout.name().to_uppercase(),
+        isa_name = isa.name,
+        features = isa.features,
+        cfg = cfg(isa.arch),
+        name = fallback_name(isa.name, layout, mr, nv),
+        generic = format!("{}::{}", isa.module, layout.name().to_uppercase()),
+        nr = nv * isa.lanes,
+        variant = layout.variant(),
+        template = layout.template(),
+        simd = isa.simd,
+    );
 }

@@ -12,6 +12,8 @@ pub struct Isa {
     pub arch: &'static str,
     /// `#[target_feature(enable = ...)]` of the entry points.
     pub features: &'static str,
+    /// The ISA's module: its generic kernels are `<module>::NCHW` / `<module>::NHWC`.
+    pub module: &'static str,
     /// The `crate::kernel::simd::Simd` implementation.
     pub simd: &'static str,
     /// f32 lanes per vector.
@@ -26,6 +28,7 @@ pub const ISAS: [Isa; 3] = [
         variant: "Avx512",
         arch: "x86_64",
         features: "avx512f",
+        module: "crate::x86::avx512",
         simd: "crate::x86::avx512::Avx512",
         lanes: 16,
         registers: 32,
@@ -35,6 +38,7 @@ pub const ISAS: [Isa; 3] = [
         variant: "Avx2",
         arch: "x86_64",
         features: "avx2,fma",
+        module: "crate::x86::avx2",
         simd: "crate::x86::avx2::Avx2",
         lanes: 8,
         registers: 16,
@@ -44,6 +48,7 @@ pub const ISAS: [Isa; 3] = [
         variant: "Neon",
         arch: "aarch64",
         features: "neon",
+        module: "crate::aarch64::neon",
         simd: "crate::aarch64::neon::Neon",
         lanes: 4,
         registers: 32,
@@ -55,7 +60,7 @@ pub fn isa_named(name: &str) -> Option<&'static Isa> {
 }
 
 /// A memory layout and the names of its block contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Layout {
     Nchw,
     Nhwc,

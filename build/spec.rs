@@ -84,6 +84,7 @@ struct Options {
 /// Parses the spec text; `file` names it in error messages.
 pub fn parse(file: &str, text: &str) -> Result<Vec<Kernel>, String> {
     let mut kc_max = None;
+    let mut kc_max_of: HashMap<(&'static str, Layout), usize> = HashMap::new();
     let mut blocks: HashMap<&'static str, Blocks> = HashMap::new();
     let mut columns: Option<Vec<Column>> = None;
     let mut kernels = Vec::new();
@@ -95,12 +96,14 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Kernel>, String> {
         let Some(first) = words.next() else { continue };
         let rest: Vec<&str> = words.collect();
         match first {
-            "kc-max" => {
-                let [n] = rest[..] else {
-                    return Err(at("expected `kc-max <N>`".into()));
-                };
-                kc_max = Some(positive(n).map_err(at)?);
-            }
+            "kc-max" => match rest[..] {
+                [n] => kc_max = Some(positive(n).map_err(at)?),
+                [col, n] => {
+                    let col = column(col).map_err(at)?;
+                    kc_max_of.insert((col.isa.name, col.layout), positive(n).map_err(at)?);
+                }
+                _ => return Err(at("expected `kc-max [<isa>.<layout>] <N>`".into())),
+            },
             "blocks" => {
                 let [isa, mc, nc] = rest[..] else {
                     return Err(at("expected `blocks <isa> mc=<M> nc=<N>`".into()));
@@ -133,7 +136,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Kernel>, String> {
                         cols.len()
                     )));
                 }
-                let kc_max = kc_max.ok_or_else(|| at("a pair line before `kc-max`".into()))?;
+                let kc_max = kc_max.ok_or_else(|| at("a pair line before `kc-max <N>`".into()))?;
                 for (cell, col) in rest.iter().zip(cols) {
                     if *cell == "-" {
                         continue;
@@ -141,6 +144,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Kernel>, String> {
                     let isa_blocks = *blocks
                         .get(col.isa.name)
                         .ok_or_else(|| at(format!("no `blocks` line for {}", col.isa.name)))?;
+                    let kc_max = *kc_max_of.get(&(col.isa.name, col.layout)).unwrap_or(&kc_max);
                     let kernel = cell_kernel(cell, (cin, cout, stride), *col, kc_max, isa_blocks, line)
                         .map_err(|e| at(format!("{}.{} `{cell}`: {e}", col.isa.name, col.layout.name())))?;
                     if kernels
