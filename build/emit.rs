@@ -23,7 +23,8 @@ const HEADER: &str = "\
 //   * K, the input channels of a block: kc divides Cin, so every block has kc channels and
 //     the k loop has a constant trip count;
 //   * STRIDE, the stride the pair runs at (1, or 2 for a pair marked `s2` in the spec);
-//   * LAST, the valid output channels of the last panel (NCHW: only where MR divides Cout).
+//   * LAST, the valid output channels of the last panel (NCHW: only where MR divides Cout);
+//   * NHWC: contiguous channels (x_cs = y_cs = 1).
 // An entry checks the block against its constants and runs a copy of the block that carries
 // them; any other block (another stride, a k block cut differently, a work item that ends
 // before the last NHWC panel) runs the same tile without constants: `<layout>_<MR>x<NV>__<isa>`.
@@ -215,12 +216,16 @@ fn entry(out: &mut String, k: &Kernel, key: EntryKey, users: &[String]) {
             let _ = writeln!(body, "    let c = crate::kernel::NchwBlock {{ {fields}, ..*b }};");
         }
         Layout::Nhwc => {
+            // Channels contiguous (x_cs = y_cs = 1): the NHWC layout this kernel is for.
             body.push_str("    let same_map = b.map.sh == STRIDE && b.map.sw == STRIDE;\n");
-            body.push_str("    if b.k != K || b.n_last != LAST || !same_map {\n");
+            body.push_str("    let nhwc = b.x_cs == 1 && b.y_cs == 1;\n");
+            body.push_str("    if b.k != K || b.n_last != LAST || !same_map || !nhwc {\n");
             let _ = writeln!(body, "        return {fb}(b);");
             body.push_str("    }\n");
             body.push_str("    let map = crate::kernel::PixelMap { sh: STRIDE, sw: STRIDE, ..b.map };\n");
-            body.push_str("    let c = crate::kernel::NhwcBlock { n_last: LAST, map, ..*b };\n");
+            body.push_str(
+                "    let c = crate::kernel::NhwcBlock { n_last: LAST, map, x_cs: 1, y_cs: 1, ..*b };\n",
+            );
         }
     }
     let _ = writeln!(

@@ -6,20 +6,23 @@
 //!                                                        [--seconds S] [--passes P]]
 //! ```
 //! PAIR is `CinxCout` (e.g. `96x24`); without pairs, every pair with a specialized kernel.
-//! Each pair runs on its suite shape (ResNet-50 / MobileNetV2 at 224×224, batch 1); the
-//! two plans alternate sample by sample (so machine noise hits both alike) and each sample
-//! reads the next of several input buffers that together exceed L2. The whole list of cells
-//! is measured `P` times (default 3, S seconds per cell and pass, default 0.3) so that a burst
-//! of load from other processes hits one pass only. Reported: per pass the median time of each
-//! plan, over the passes the median throughput and the median ratio.
+//! Each pair runs on its suite shape (ResNet-50 / MobileNetV2 at 224×224, batch 1). The two
+//! plans alternate call by call, so machine noise hits both alike; each call reads the next
+//! of several inputs and writes the next of several outputs, each set larger than L2. The
+//! whole list of cells is measured P times (default 3, S seconds per cell and pass, default
+//! 0.3), so a burst of load from other processes spoils one pass only.
+//!
+//! Printed per cell: the median throughput of each plan over the passes (each pass: the
+//! median call), the median ratio over the passes and the lowest and highest pass ratio.
 
 use std::time::{Duration, Instant};
 
 use conv1x1::suite::{suite, Shape};
 use conv1x1::{dispatch, ConvSpec, Isa, KernelKind, Layout, Plan};
 
-/// Input buffers rotate through at least this many bytes (L2 here is 2 MiB per core).
-const ROTATE_BYTES: usize = 8 << 20;
+/// Inputs and outputs each rotate through at least this many bytes, well above the 2 MiB L2
+/// per core (as in benches/common), so every call reads its operands from L3.
+const ROTATE_BYTES: usize = 12 << 20;
 
 struct Args {
     pairs: Vec<(usize, usize)>,
@@ -96,11 +99,12 @@ fn compare(shape: Shape, isa: Isa, layout: Layout, seconds: f64) -> Sample {
     let special = Plan::new(&spec.kernel(KernelKind::Specialized), &weights, None).expect("specialized plan");
     let dims = shape.dims();
     let in_len = generic.input_len(dims).expect("input size");
-    let buffers = (ROTATE_BYTES / (4 * in_len)).max(2);
-    let inputs: Vec<Vec<f32>> = (0..buffers)
+    let out_len = generic.output_len(dims).expect("output size");
+    let count = |len: usize| ROTATE_BYTES.div_ceil(4 * len).max(2);
+    let inputs: Vec<Vec<f32>> = (0..count(in_len))
         .map(|b| (0..in_len).map(|i| ((i + b) % 17) as f32 / 17.0).collect())
         .collect();
-    let mut output = vec![0.0f32; generic.output_len(dims).expect("output size")];
+    let mut outputs = vec![vec![0.0f32; out_len]; count(out_len)];
     let mut times = [Vec::new(), Vec::new()];
     let plans = [&generic, &special];
     let budget = Duration::from_secs_f64(seconds);
@@ -110,10 +114,11 @@ fn compare(shape: Shape, isa: Isa, layout: Layout, seconds: f64) -> Sample {
         // Alternate which plan goes first so neither always runs on a warmer cache.
         for step in 0..2 {
             let which = (round + step) % 2;
-            let input = &inputs[(2 * round + step) % buffers];
+            let call = 2 * round + step;
+            let (input, output) = (&inputs[call % inputs.len()], call % outputs.len());
             let t = Instant::now();
             plans[which]
-                .run(dims, input, &mut output, None)
+                .run(dims, input, &mut outputs[output], None)
                 .expect("run");
             times[which].push(t.elapsed().as_secs_f64());
         }
@@ -160,20 +165,26 @@ fn main() {
             samples[i].push(compare(shapes[i], isa, layout, args.seconds));
         }
     }
-    println!("| pair | shape | ISA | layout | generic kernel | GFLOP/s | specialized kernel | GFLOP/s | ratio |");
-    println!("|---|---|---|---|---|---:|---|---:|---:|");
+    println!(
+        "| pair | shape | ISA | layout | generic kernel | GFLOP/s | specialized kernel | GFLOP/s \
+         | ratio | pass range |"
+    );
+    println!("|---|---|---|---|---|---:|---|---:|---:|---|");
     for (i, &(cin, cout, isa, layout)) in cells.iter().enumerate() {
         let s = &samples[i];
         let flops = shapes[i].flops();
         let gflops = |t: f64| flops / t / 1e9;
+        let ratios: Vec<f64> = s.iter().map(|x| x.t_generic / x.t_specialized).collect();
+        let lowest = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+        let highest = ratios.iter().copied().fold(0.0, f64::max);
         println!(
-            "| {cin}→{cout} | {} | {isa} | {layout} | {} | {:.1} | {} | {:.1} | {:.2}× |",
+            "| {cin}→{cout} | {} | {isa} | {layout} | {} | {:.1} | {} | {:.1} | {:.2}× | {lowest:.2}–{highest:.2} |",
             shapes[i],
             s[0].generic,
             median(s.iter().map(|x| gflops(x.t_generic)).collect()),
             s[0].specialized,
             median(s.iter().map(|x| gflops(x.t_specialized)).collect()),
-            median(s.iter().map(|x| x.t_generic / x.t_specialized).collect()),
+            median(ratios),
         );
     }
 }
