@@ -109,7 +109,9 @@ pub fn generate(spec_file: &str, kernels: &[Kernel]) -> String {
         }
     }
 
-    out.push_str("\n// ---- Tiles without constants: the checked fallback of the entries above ----\n");
+    out.push_str(
+        "\n// ---- Tiles without constants: the checked fallback of the entries above ----\n",
+    );
     let tiles: BTreeSet<(&str, Layout, usize, usize)> = kernels
         .iter()
         .map(|k| (k.isa.name, k.layout, k.mr, k.nv))
@@ -213,7 +215,10 @@ fn entry(out: &mut String, k: &Kernel, key: EntryKey, users: &[String]) {
             let _ = writeln!(body, "    if b.k != K || b.x_ps != STRIDE{check} {{");
             let _ = writeln!(body, "        return {fb}(b);");
             body.push_str("    }\n");
-            let _ = writeln!(body, "    let c = crate::kernel::NchwBlock {{ {fields}, ..*b }};");
+            let _ = writeln!(
+                body,
+                "    let c = crate::kernel::NchwBlock {{ {fields}, ..*b }};"
+            );
         }
         Layout::Nhwc => {
             // Channels contiguous (x_cs = y_cs = 1): the NHWC layout this kernel is for.
@@ -222,7 +227,9 @@ fn entry(out: &mut String, k: &Kernel, key: EntryKey, users: &[String]) {
             body.push_str("    if b.k != K || b.n_last != LAST || !same_map || !nhwc {\n");
             let _ = writeln!(body, "        return {fb}(b);");
             body.push_str("    }\n");
-            body.push_str("    let map = crate::kernel::PixelMap { sh: STRIDE, sw: STRIDE, ..b.map };\n");
+            body.push_str(
+                "    let map = crate::kernel::PixelMap { sh: STRIDE, sw: STRIDE, ..b.map };\n",
+            );
             body.push_str(
                 "    let c = crate::kernel::NhwcBlock { n_last: LAST, map, x_cs: 1, y_cs: 1, ..*b };\n",
             );
@@ -291,6 +298,7 @@ fn doc_lines(text: &str) -> String {
 /// at compile time) it runs that one instead of compiling the same template a second time.
 fn fallback(out: &mut String, isa: &Isa, layout: Layout, mr: usize, nv: usize) {
     let block = layout.block_type();
+    let generic = format!("{}::{}", isa.module, layout.name().to_uppercase());
     let _ = write!(
         out,
         "
@@ -319,7 +327,6 @@ unsafe fn {name}(b: &crate::kernel::{block}) {{
         features = isa.features,
         cfg = cfg(isa.arch),
         name = fallback_name(isa.name, layout, mr, nv),
-        generic = format!("{}::{}", isa.module, layout.name().to_uppercase()),
         nr = nv * isa.lanes,
         variant = layout.variant(),
         template = layout.template(),

@@ -114,7 +114,10 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Kernel>, String> {
                 blocks.insert(isa.name, Blocks { mc, nc });
             }
             "columns" => {
-                let cols = rest.iter().map(|c| column(c)).collect::<Result<Vec<_>, _>>();
+                let cols = rest
+                    .iter()
+                    .map(|c| column(c))
+                    .collect::<Result<Vec<_>, _>>();
                 columns = Some(cols.map_err(at)?);
             }
             pair => {
@@ -144,9 +147,18 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Kernel>, String> {
                     let isa_blocks = *blocks
                         .get(col.isa.name)
                         .ok_or_else(|| at(format!("no `blocks` line for {}", col.isa.name)))?;
-                    let kc_max = *kc_max_of.get(&(col.isa.name, col.layout)).unwrap_or(&kc_max);
-                    let kernel = cell_kernel(cell, (cin, cout, stride), *col, kc_max, isa_blocks, line)
-                        .map_err(|e| at(format!("{}.{} `{cell}`: {e}", col.isa.name, col.layout.name())))?;
+                    let kc_max = *kc_max_of
+                        .get(&(col.isa.name, col.layout))
+                        .unwrap_or(&kc_max);
+                    let kernel =
+                        cell_kernel(cell, (cin, cout, stride), *col, kc_max, isa_blocks, line)
+                            .map_err(|e| {
+                                at(format!(
+                                    "{}.{} `{cell}`: {e}",
+                                    col.isa.name,
+                                    col.layout.name()
+                                ))
+                            })?;
                     if kernels
                         .iter()
                         .any(|k: &Kernel| k.name() == kernel.name() || same_slot(k, &kernel))
@@ -196,6 +208,9 @@ fn cell_kernel(
         .split_once('x')
         .ok_or_else(|| "the tile is not MRxNV".to_string())?;
     let (mr, nv) = (positive(mr)?, positive(nv)?);
+    if mr > 16 || nv > 16 {
+        return Err("MR and NV are at most 16 (the template unrolls tile loops up to 16)".into());
+    }
     let needed = mr * nv + nv + 1;
     if needed > col.isa.registers {
         return Err(format!(
@@ -204,7 +219,7 @@ fn cell_kernel(
         ));
     }
     let kc = match opts.kc {
-        Some(kc) if cin % kc != 0 => {
+        Some(kc) if !cin.is_multiple_of(kc) => {
             return Err(format!("kc={kc} does not divide Cin = {cin}"));
         }
         Some(kc) => kc,
@@ -228,7 +243,10 @@ fn cell_kernel(
 
 /// Cin itself when it fits, else its largest divisor that does: equal, constant blocks.
 fn default_kc(cin: usize, kc_max: usize) -> usize {
-    (1..=kc_max.min(cin)).rev().find(|d| cin % d == 0).unwrap_or(1)
+    (1..=kc_max.min(cin))
+        .rev()
+        .find(|&d| cin.is_multiple_of(d))
+        .unwrap_or(1)
 }
 
 fn options(text: &str) -> Result<Options, String> {

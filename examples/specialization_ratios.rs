@@ -46,7 +46,9 @@ fn parse_args() -> Result<Args, String> {
         match a.as_str() {
             "--isa" => args.isas = vec![value()?.parse().map_err(|e| format!("{e}"))?],
             "--layout" => args.layouts = vec![value()?.parse().map_err(|e| format!("{e}"))?],
-            "--seconds" => args.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?,
+            "--seconds" => {
+                args.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?
+            }
             "--passes" => {
                 let passes: usize = value()?.parse().map_err(|e| format!("--passes: {e}"))?;
                 args.passes = passes.max(1);
@@ -95,8 +97,10 @@ fn compare(shape: Shape, isa: Isa, layout: Layout, seconds: f64) -> Sample {
     let weights: Vec<f32> = (0..shape.cin * shape.cout)
         .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
         .collect();
-    let generic = Plan::new(&spec.kernel(KernelKind::Generic), &weights, None).expect("generic plan");
-    let special = Plan::new(&spec.kernel(KernelKind::Specialized), &weights, None).expect("specialized plan");
+    let generic =
+        Plan::new(&spec.kernel(KernelKind::Generic), &weights, None).expect("generic plan");
+    let special =
+        Plan::new(&spec.kernel(KernelKind::Specialized), &weights, None).expect("specialized plan");
     let dims = shape.dims();
     let in_len = generic.input_len(dims).expect("input size");
     let out_len = generic.output_len(dims).expect("output size");
@@ -114,8 +118,11 @@ fn compare(shape: Shape, isa: Isa, layout: Layout, seconds: f64) -> Sample {
         // Alternate which plan goes first so neither always runs on a warmer cache.
         for step in 0..2 {
             let which = (round + step) % 2;
-            let call = 2 * round + step;
-            let (input, output) = (&inputs[call % inputs.len()], call % outputs.len());
+            // Each plan walks through every buffer in turn, the two half a rotation apart: a
+            // buffer was last touched half a rotation (over 6 MiB) ago, and neither plan is
+            // tied to a subset of buffers (whose placement in memory could favour it).
+            let at = |count: usize| (round + which * count / 2) % count;
+            let (input, output) = (&inputs[at(inputs.len())], at(outputs.len()));
             let t = Instant::now();
             plans[which]
                 .run(dims, input, &mut outputs[output], None)

@@ -59,7 +59,9 @@ fn every_specialized_kernel_matches_reference() {
     let mut seed = 1;
     for (index, kernel) in kernels.iter().enumerate() {
         let (cin, cout) = (kernel.cin.unwrap(), kernel.cout.unwrap());
-        for (n, (stride, batch, out)) in cases(kernel, own_stride(cin, cout)).into_iter().enumerate() {
+        for (n, (stride, batch, out)) in
+            cases(kernel, own_stride(cin, cout)).into_iter().enumerate()
+        {
             // Consecutive kernels start at different epilogues, so each kernel meets all four
             // (two under `quick`) and every epilogue meets every ISA, layout and stride.
             let epi = EPILOGUES[(index + n) % EPILOGUES.len()];
@@ -74,7 +76,11 @@ fn every_specialized_kernel_matches_reference() {
                 epi,
                 kernel: KernelKind::Specialized,
             };
-            assert_eq!(kernel_name(&case), kernel.name, "{case:?} picked another kernel");
+            assert_eq!(
+                kernel_name(&case),
+                kernel.name,
+                "{case:?} picked another kernel"
+            );
             seed += 1;
             check_case(&case, seed);
         }
