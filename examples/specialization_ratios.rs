@@ -1,0 +1,197 @@
+//! Generic vs specialized kernel, per channel pair, ISA and layout, measured in one run and
+//! printed as a markdown table of speed ratios (generic time / specialized time).
+//!
+//! ```text
+//! cargo run --release --example specialization_ratios [-- [PAIR...] [--isa ISA] [--layout L]
+//!                                                        [--seconds S] [--passes P]]
+//! ```
+//! PAIR is `CinxCout` (e.g. `96x24`); without pairs, every pair with a specialized kernel.
+//! Each pair runs on its suite shape (ResNet-50 / MobileNetV2 at 224×224, batch 1). The two
+//! plans alternate call by call, so machine noise hits both alike; each call reads the next
+//! of several inputs and writes the next of several outputs, each set larger than L2. The
+//! whole list of cells is measured P times (default 3, S seconds per cell and pass, default
+//! 0.3), so a burst of load from other processes spoils one pass only.
+//!
+//! Printed per cell: the median throughput of each plan over the passes (each pass: the
+//! median call), the median ratio over the passes and the lowest and highest pass ratio.
+
+use std::time::{Duration, Instant};
+
+use conv1x1::suite::{suite, Shape};
+use conv1x1::{dispatch, ConvSpec, Isa, KernelKind, Layout, Plan};
+
+/// Inputs and outputs each rotate through at least this many bytes, well above the 2 MiB L2
+/// per core (as in benches/common), so every call reads its operands from L3.
+const ROTATE_BYTES: usize = 12 << 20;
+
+struct Args {
+    pairs: Vec<(usize, usize)>,
+    isas: Vec<Isa>,
+    layouts: Vec<Layout>,
+    seconds: f64,
+    passes: usize,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        pairs: Vec::new(),
+        isas: vec![Isa::Avx512, Isa::Avx2, Isa::Neon],
+        layouts: vec![Layout::Nchw, Layout::Nhwc],
+        seconds: 0.3,
+        passes: 3,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = || it.next().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--isa" => args.isas = vec![value()?.parse().map_err(|e| format!("{e}"))?],
+            "--layout" => args.layouts = vec![value()?.parse().map_err(|e| format!("{e}"))?],
+            "--seconds" => {
+                args.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?
+            }
+            "--passes" => {
+                let passes: usize = value()?.parse().map_err(|e| format!("--passes: {e}"))?;
+                args.passes = passes.max(1);
+            }
+            pair => {
+                let (cin, cout) = pair
+                    .split_once('x')
+                    .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+                    .ok_or(format!("`{pair}` is not CinxCout"))?;
+                args.pairs.push((cin, cout));
+            }
+        }
+    }
+    Ok(args)
+}
+
+/// The suite shape of a pair (its first occurrence), or a 28×28 image if no suite has it.
+fn shape_of(cin: usize, cout: usize) -> Shape {
+    suite("all")
+        .expect("the `all` suite exists")
+        .into_iter()
+        .find(|s| s.cin == cin && s.cout == cout)
+        .unwrap_or(Shape::new(cin, cout, 28, 28))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// One pass over one cell: the kernels and the median time of each plan.
+struct Sample {
+    generic: &'static str,
+    specialized: &'static str,
+    t_generic: f64,
+    t_specialized: f64,
+}
+
+/// Times both plans on `shape`, alternating, for about `seconds`.
+fn compare(shape: Shape, isa: Isa, layout: Layout, seconds: f64) -> Sample {
+    let spec = ConvSpec::new(shape.cin, shape.cout)
+        .stride(shape.stride)
+        .layout(layout)
+        .isa(isa);
+    // Deterministic, non-trivial weights and inputs (values do not change the timing).
+    let weights: Vec<f32> = (0..shape.cin * shape.cout)
+        .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
+        .collect();
+    let generic =
+        Plan::new(&spec.kernel(KernelKind::Generic), &weights, None).expect("generic plan");
+    let special =
+        Plan::new(&spec.kernel(KernelKind::Specialized), &weights, None).expect("specialized plan");
+    let dims = shape.dims();
+    let in_len = generic.input_len(dims).expect("input size");
+    let out_len = generic.output_len(dims).expect("output size");
+    let count = |len: usize| ROTATE_BYTES.div_ceil(4 * len).max(2);
+    let inputs: Vec<Vec<f32>> = (0..count(in_len))
+        .map(|b| (0..in_len).map(|i| ((i + b) % 17) as f32 / 17.0).collect())
+        .collect();
+    let mut outputs = vec![vec![0.0f32; out_len]; count(out_len)];
+    let mut times = [Vec::new(), Vec::new()];
+    let plans = [&generic, &special];
+    let budget = Duration::from_secs_f64(seconds);
+    let start = Instant::now();
+    let mut round = 0;
+    while round < 21 || start.elapsed() < budget {
+        // Alternate which plan goes first so neither always runs on a warmer cache.
+        for step in 0..2 {
+            let which = (round + step) % 2;
+            // Each plan walks through every buffer in turn, the two half a rotation apart: a
+            // buffer was last touched half a rotation (over 6 MiB) ago, and neither plan is
+            // tied to a subset of buffers (whose placement in memory could favour it).
+            let at = |count: usize| (round + which * count / 2) % count;
+            let (input, output) = (&inputs[at(inputs.len())], at(outputs.len()));
+            let t = Instant::now();
+            plans[which]
+                .run(dims, input, &mut outputs[output], None)
+                .expect("run");
+            times[which].push(t.elapsed().as_secs_f64());
+        }
+        round += 1;
+    }
+    let [tg, ts] = times;
+    Sample {
+        generic: generic.kernel().name,
+        specialized: special.kernel().name,
+        t_generic: median(tg),
+        t_specialized: median(ts),
+    }
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    // Every (pair, ISA, layout) that has a specialized kernel (one each) and runs here.
+    let mut cells: Vec<(usize, usize, Isa, Layout)> = conv1x1::kernels()
+        .filter(|k| k.specialized() && dispatch::is_supported(k.isa))
+        .filter(|k| args.isas.contains(&k.isa) && args.layouts.contains(&k.layout))
+        .map(|k| (k.cin.unwrap_or(0), k.cout.unwrap_or(0), k.isa, k.layout))
+        .filter(|&(ci, co, ..)| args.pairs.is_empty() || args.pairs.contains(&(ci, co)))
+        .collect();
+    let order = |c: &(usize, usize, Isa, Layout)| {
+        let pos = suite("all")
+            .expect("the `all` suite exists")
+            .iter()
+            .position(|s| (s.cin, s.cout) == (c.0, c.1))
+            .unwrap_or(usize::MAX);
+        (c.2.name(), c.3.name(), pos)
+    };
+    cells.sort_by_key(order);
+    let shapes: Vec<Shape> = cells.iter().map(|c| shape_of(c.0, c.1)).collect();
+    let mut samples: Vec<Vec<Sample>> = cells.iter().map(|_| Vec::new()).collect();
+    for pass in 0..args.passes {
+        eprintln!("pass {} of {}", pass + 1, args.passes);
+        for (i, &(_, _, isa, layout)) in cells.iter().enumerate() {
+            samples[i].push(compare(shapes[i], isa, layout, args.seconds));
+        }
+    }
+    println!(
+        "| pair | shape | ISA | layout | generic kernel | GFLOP/s | specialized kernel | GFLOP/s \
+         | ratio | pass range |"
+    );
+    println!("|---|---|---|---|---|---:|---|---:|---:|---|");
+    for (i, &(cin, cout, isa, layout)) in cells.iter().enumerate() {
+        let s = &samples[i];
+        let flops = shapes[i].flops();
+        let gflops = |t: f64| flops / t / 1e9;
+        let ratios: Vec<f64> = s.iter().map(|x| x.t_generic / x.t_specialized).collect();
+        let lowest = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+        let highest = ratios.iter().copied().fold(0.0, f64::max);
+        println!(
+            "| {cin}→{cout} | {} | {isa} | {layout} | {} | {:.1} | {} | {:.1} | {:.2}× | {lowest:.2}–{highest:.2} |",
+            shapes[i],
+            s[0].generic,
+            median(s.iter().map(|x| gflops(x.t_generic)).collect()),
+            s[0].specialized,
+            median(s.iter().map(|x| gflops(x.t_specialized)).collect()),
+            median(ratios),
+        );
+    }
+}
