@@ -27,7 +27,8 @@ const HEADER: &str = "\
 //   * NHWC: contiguous channels (x_cs = y_cs = 1).
 // An entry checks the block against its constants and runs a copy of the block that carries
 // them; any other block (another stride, a k block cut differently, a work item that ends
-// before the last NHWC panel) runs the same tile without constants: `<layout>_<MR>x<NV>__<isa>`.
+// before the last NHWC panel) runs the fallback `<layout>_<MR>x<NV>__<isa>`: the ISA's generic
+// kernel when it has this tile, else a narrower tile with the same panel width.
 ";
 
 /// The constants that make an entry point: cells with equal keys share it.
