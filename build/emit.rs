@@ -27,7 +27,8 @@ const HEADER: &str = "\
 //   * NHWC: contiguous channels (x_cs = y_cs = 1).
 // An entry checks the block against its constants and runs a copy of the block that carries
 // them; any other block (another stride, a k block cut differently, a work item that ends
-// before the last NHWC panel) runs the same tile without constants: `<layout>_<MR>x<NV>__<isa>`.
+// before the last NHWC panel) runs the fallback `<layout>_<MR>x<NV>__<isa>`: the ISA's generic
+// kernel when it has this tile, else a narrower tile with the same panel width.
 ";
 
 /// The constants that make an entry point: cells with equal keys share it.
@@ -294,11 +295,34 @@ fn doc_lines(text: &str) -> String {
     out
 }
 
-/// A tile's entry without constants. When the ISA's generic kernel has the same tile (decided
-/// at compile time) it runs that one instead of compiling the same template a second time.
+/// A tile's entry without constants, for the blocks the entry points' constants do not cover
+/// (another stride, a multi-threaded work item without the last NHWC panel). When the ISA's
+/// generic kernel has the same tile (decided at compile time) it runs that kernel; otherwise a
+/// narrower tile with the same panel width (NCHW: MR × 1 vector, NHWC: up to 4 pixels × NV),
+/// which keeps these rarely used functions small to compile.
 fn fallback(out: &mut String, isa: &Isa, layout: Layout, mr: usize, nv: usize) {
     let block = layout.block_type();
     let generic = format!("{}::{}", isa.module, layout.name().to_uppercase());
+    let narrow = match layout {
+        Layout::Nchw => format!(
+            "    // Panels are MR output channels wide: any number of pixel vectors reads them.
+    {}::<{}, {mr}, 1>(b, b.k)",
+            layout.template(),
+            isa.simd
+        ),
+        Layout::Nhwc => format!(
+            "    // Panels are NV vectors of output channels wide: any number of pixels reads them.
+    if b.x_cs == 1 && b.y_cs == 1 {{
+        let c = crate::kernel::NhwcBlock {{ x_cs: 1, y_cs: 1, ..*b }};
+        {template}::<{simd}, {mr4}, {nv}>(&c, b.k)
+    }} else {{
+        {template}::<{simd}, 1, {nv}>(b, b.k)
+    }}",
+            template = layout.template(),
+            simd = isa.simd,
+            mr4 = mr.min(4),
+        ),
+    };
     let _ = write!(
         out,
         "
@@ -319,7 +343,7 @@ unsafe fn {name}(b: &crate::kernel::{block}) {{
             return generic(b);
         }}
     }}
-    {template}::<{simd}, {mr}, {nv}>(b, b.k)
+{narrow}
 }}
 ",
         layout_up = layout.name().to_uppercase(),
@@ -329,7 +353,5 @@ unsafe fn {name}(b: &crate::kernel::{block}) {{
         name = fallback_name(isa.name, layout, mr, nv),
         nr = nv * isa.lanes,
         variant = layout.variant(),
-        template = layout.template(),
-        simd = isa.simd,
     );
 }

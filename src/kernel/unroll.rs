@@ -14,7 +14,7 @@ macro_rules! unroll {
     (@each $i:ident, $n:expr, $body:block; $($k:literal)*) => {{
         const { assert!($n <= 16, "unroll! supports at most 16 iterations") };
         $(
-            if $k < $n {
+            if const { $k < $n } {
                 let $i: usize = $k;
                 $body
             }
