@@ -1,6 +1,7 @@
 //! Fuzz targets for conv1x1, shared by the libFuzzer binaries in `fuzz_targets/`.
 
 pub mod case;
+pub mod npy;
 pub mod oracle;
 
 use arbitrary::Unstructured;
@@ -13,4 +14,9 @@ pub fn plan_run(data: &[u8]) {
     if let Ok(case) = case::Case::decode(&mut u) {
         oracle::check(&case);
     }
+}
+
+/// Reads arbitrary bytes as a `.npy` file: see [`npy`].
+pub fn npy_reader(data: &[u8]) {
+    npy::check(data);
 }
