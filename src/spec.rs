@@ -252,10 +252,6 @@ pub struct ConvSpec {
     pub isa: Option<Isa>,
     /// Which kind of kernel to use.
     pub kernel: KernelKind,
-    /// Expected output pixels per image (Hout·Wout), a tuning hint only: any size still runs.
-    /// NCHW plans for small images (under 256 pixels) then use a kernel vectorized along
-    /// output channels, which has no pixel tail (7×7 = 49 pixels fill 3 of 4 pixel vectors).
-    pub pixels_hint: Option<usize>,
 }
 
 impl ConvSpec {
@@ -271,7 +267,6 @@ impl ConvSpec {
             residual: false,
             isa: None,
             kernel: KernelKind::Auto,
-            pixels_hint: None,
         }
     }
     /// Sets the layout.
@@ -304,11 +299,6 @@ impl ConvSpec {
     /// Forces an ISA (plan creation fails when this CPU lacks it).
     pub fn isa(mut self, isa: Isa) -> Self {
         self.isa = Some(isa);
-        self
-    }
-    /// Tells the plan how many output pixels per image to expect (a tuning hint).
-    pub fn pixels_hint(mut self, pixels: usize) -> Self {
-        self.pixels_hint = Some(pixels);
         self
     }
     /// Chooses generic, specialized or automatic kernel selection.

@@ -67,12 +67,9 @@ impl Shape {
     pub fn dims(&self) -> Dims {
         Dims::new(self.batch, self.h, self.w)
     }
-    /// A spec with this shape's channels, stride and output pixel count as the tuning hint
-    /// (NCHW, no epilogue, automatic ISA).
+    /// A spec with this shape's channels and stride (NCHW, no epilogue, automatic ISA).
     pub fn spec(&self) -> ConvSpec {
-        ConvSpec::new(self.cin, self.cout)
-            .stride(self.stride)
-            .pixels_hint(self.hout() * self.wout())
+        ConvSpec::new(self.cin, self.cout).stride(self.stride)
     }
 }
 

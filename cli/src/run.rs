@@ -94,10 +94,6 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<()> {
         .activation(args.activation)
         .residual(residual.is_some())
         .kernel(args.kernel);
-    // As a network would: lets the plan pick the kernel that suits the output size.
-    if batch > 0 && h > 0 && wd > 0 {
-        spec = spec.pixels_hint(((h - 1) / sh + 1) * ((wd - 1) / sw + 1));
-    }
     if let Some(isa) = args.isa.forced() {
         spec = spec.isa(isa);
     }

@@ -70,8 +70,24 @@ pub(crate) struct NchwBlock {
     pub x_next: *const f32,
     /// Pixels of the next block to prefetch (0: none).
     pub n_next: usize,
+    /// Gathered block (strided convolutions): the pixels are output pixels `p0..p0 + n` of the
+    /// image in `map`'s flat order, possibly spanning output rows, and `x` points at the
+    /// block's first input channel at pixel 0 of the image. The kernel copies each pixel
+    /// tile's inputs into a contiguous buffer once and runs every panel from it (see
+    /// `nchw_tile::gathered_tiles`). `x_ps` is then unused.
+    pub gather: bool,
+    /// Output-to-input pixel map of a gathered block.
+    pub map: PixelMap,
+    /// First output pixel of a gathered block.
+    pub p0: usize,
     pub ep: Epilogue,
 }
+
+/// Floats in the per-call buffer of a gathered NCHW block: one pixel tile (`nr` pixels) of
+/// every input channel of the block. 32 KiB: with the packed weights of a panel it stays in
+/// L1 while every output-channel panel reads it. Plans cap a gathered kernel's k block at
+/// `GATHER_FLOATS / nr` channels; a longer block is still correct (run in slices).
+pub(crate) const GATHER_FLOATS: usize = 8192;
 
 /// Maps a flat output pixel index of one image to its input pixel.
 #[derive(Clone, Copy, Debug)]

@@ -5,9 +5,11 @@
 //! stride-2 by load-and-compact, other strides lane by lane), broadcasts MR packed weights
 //! and issues MR·NV FMAs into accumulators that stay in registers for the whole `k` loop.
 
+use std::mem::MaybeUninit;
+
 use super::simd::Simd;
 use super::unroll::unroll;
-use super::NchwBlock;
+use super::{NchwBlock, GATHER_FLOATS};
 
 /// The block loop: pixel tiles outside (their input stays in L1 across panels), panels
 /// inside. `k` is `b.k`, passed separately so that a specialized kernel can make it constant.
@@ -20,6 +22,9 @@ pub(crate) unsafe fn nchw_block<S: Simd, const MR: usize, const NV: usize>(
     b: &NchwBlock,
     k: usize,
 ) {
+    if b.gather {
+        return gathered_tiles::<S, MR, NV>(b, k);
+    }
     match b.x_ps {
         1 => pixel_tiles::<S, MR, NV, 1>(b, k),
         2 => pixel_tiles::<S, MR, NV, 2>(b, k),
@@ -50,29 +55,259 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize, const PS: usize
             let m = if j + 1 == b.panels { b.m_last } else { MR };
             if n == nr {
                 if j == 0 && next > 0 {
-                    tile::<S, MR, NV, PS, true, true>(b, k, j, p, m, n, ahead, next);
+                    tile::<S, MR, NV, PS, true, true>(b, k, k, j, p, m, n, ahead, next);
                 } else {
-                    tile::<S, MR, NV, PS, true, false>(b, k, j, p, m, n, ahead, 0);
+                    tile::<S, MR, NV, PS, true, false>(b, k, k, j, p, m, n, ahead, 0);
                 }
             } else {
-                // A narrower tile for the pixel tail: 17 leftover pixels cost 2 vectors, not NV.
-                match n.div_ceil(S::LANES) {
-                    1 => tile::<S, MR, 1, PS, false, false>(b, k, j, p, m, n, ahead, 0),
-                    2 => tile::<S, MR, 2, PS, false, false>(b, k, j, p, m, n, ahead, 0),
-                    3 => tile::<S, MR, 3, PS, false, false>(b, k, j, p, m, n, ahead, 0),
-                    _ => tile::<S, MR, NV, PS, false, false>(b, k, j, p, m, n, ahead, 0),
-                }
+                tail_tile::<S, MR, NV, PS>(b, k, k, j, p, m, n);
             }
         }
         p += n;
     }
 }
 
+/// A narrower tile for the pixel tail: 17 leftover pixels cost 2 vectors, not NV.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tail_tile<S: Simd, const MR: usize, const NV: usize, const PS: usize>(
+    b: &NchwBlock,
+    k: usize,
+    k_stride: usize,
+    j: usize,
+    p: usize,
+    m: usize,
+    n: usize,
+) {
+    // Few pixels: vectors along the panel's output channels instead (see `channel_tile`),
+    // when that takes fewer FMAs per input channel (n·⌈MR/LANES⌉ against MR).
+    if S::LANES > 1 && n * MR.div_ceil(S::LANES) < MR {
+        match n {
+            1 => channel_tile::<S, MR, 1>(b, k, k_stride, j, p, m, n),
+            2 => channel_tile::<S, MR, 2>(b, k, k_stride, j, p, m, n),
+            3 | 4 => channel_tile::<S, MR, 4>(b, k, k_stride, j, p, m, n),
+            5..=8 => channel_tile::<S, MR, 8>(b, k, k_stride, j, p, m, n),
+            _ => channel_tile::<S, MR, 16>(b, k, k_stride, j, p, m, n),
+        }
+        return;
+    }
+    let none = std::ptr::null();
+    match n.div_ceil(S::LANES) {
+        1 => tile::<S, MR, 1, PS, false, false>(b, k, k_stride, j, p, m, n, none, 0),
+        2 => tile::<S, MR, 2, PS, false, false>(b, k, k_stride, j, p, m, n, none, 0),
+        3 => tile::<S, MR, 3, PS, false, false>(b, k, k_stride, j, p, m, n, none, 0),
+        _ => tile::<S, MR, NV, PS, false, false>(b, k, k_stride, j, p, m, n, none, 0),
+    }
+}
+
+/// A tail of `n` < MR pixels with vectors along output channels: per input channel, the
+/// panel's MR packed weights as ⌈MR/LANES⌉ vectors times a broadcast of each pixel's input.
+/// A 49-pixel image (48 + 1) then spends one FMA per input channel on its last pixel instead
+/// of MR (one per broadcast weight on a vector with one valid lane). The sums of a pixel are
+/// channel vectors, read and written a plane apart lane by lane; that costs once per k block,
+/// not per input channel. `NT` ≥ n pixels are computed: pixels past `n` repeat the last one
+/// (their reads stay in bounds) and are not stored. Every element gets the same FMA chain
+/// (same order, same operands) as in the pixel-vectorized tile, so results do not depend on
+/// which tile an element falls in.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn channel_tile<S: Simd, const MR: usize, const NT: usize>(
+    b: &NchwBlock,
+    k: usize,
+    k_stride: usize,
+    j: usize,
+    p: usize,
+    m: usize,
+    n: usize,
+) {
+    const {
+        assert!(
+            MR.div_ceil(S::LANES) <= 4,
+            "channel_tile: at most 4 vectors per pixel"
+        )
+    };
+    let lanes = S::LANES;
+    // Valid channels of vector `v` among the panel's MR (weights) and its m (outputs).
+    let in_panel = |v: usize| MR.saturating_sub(v * lanes).min(lanes);
+    let valid = |v: usize| m.saturating_sub(v * lanes).min(lanes);
+    // SAFETY (all pointer arithmetic below): pixels p..p+n of the run exist (pixels past n
+    // repeat pixel p+n−1); channel rows below m of panel j exist in the output and residual,
+    // and strided accesses touch only lanes below `valid(v)`; packed panels hold MR weights
+    // (and the packed bias MR values) per panel, and masked loads read only those.
+    let mut xs = [b.x; NT];
+    unroll!(i in NT => {
+        xs[i] = b.x.add((p + i.min(n - 1)) * b.x_ps);
+    });
+    let y = b.y.add(j * MR * b.y_cs + p);
+    // 16 columns so that every index `unroll!` can form is in bounds; only ⌈MR/LANES⌉ are
+    // used, the rest is optimized away.
+    let mut acc = [[S::zero(); 16]; NT];
+    if b.ep.load_c {
+        unroll!(i in NT => {
+            if i < n {
+                unroll!(v in MR.div_ceil(S::LANES) => {
+                    let src = y.add(i).wrapping_add(v * lanes * b.y_cs);
+                    acc[i][v] = S::load_strided(src, b.y_cs, valid(v));
+                });
+            }
+        });
+    }
+    let w = b.w.add(j * k_stride * MR);
+    for kk in 0..k {
+        let wk = w.add(kk * MR);
+        let mut wv = [S::zero(); 16];
+        unroll!(v in MR.div_ceil(S::LANES) => {
+            wv[v] = if (v + 1) * lanes <= MR {
+                S::load(wk.add(v * lanes))
+            } else {
+                S::load_masked(wk.add(v * lanes), S::mask(in_panel(v)))
+            };
+        });
+        unroll!(i in NT => {
+            let xi = S::splat(*xs[i].add(kk * b.x_cs));
+            unroll!(v in MR.div_ceil(S::LANES) => {
+                acc[i][v] = S::fma(xi, wv[v], acc[i][v]);
+            });
+        });
+    }
+    let lo = S::splat(b.ep.lo);
+    let hi = S::splat(b.ep.hi);
+    unroll!(i in NT => {
+        if i < n {
+            unroll!(v in MR.div_ceil(S::LANES) => {
+                let count = valid(v);
+                if count > 0 {
+                    let mut a = acc[i][v];
+                    if b.ep.finish {
+                        if !b.bias.is_null() {
+                            let bias = b.bias.add(j * MR + v * lanes);
+                            a = S::add(a, S::load_masked(bias, S::mask(count)));
+                        }
+                        if !b.r.is_null() {
+                            let src = b.r.add(j * MR * b.y_cs + p + i);
+                            let src = src.wrapping_add(v * lanes * b.y_cs);
+                            a = S::add(a, S::load_strided(src, b.y_cs, count));
+                        }
+                        if b.ep.clamp {
+                            a = S::clamp(a, lo, hi);
+                        }
+                    }
+                    S::store_strided(y.add(i).wrapping_add(v * lanes * b.y_cs), b.y_cs, count, a);
+                }
+            });
+        }
+    });
+}
+
+/// Strided (gathered) blocks, see [`NchwBlock::gather`]: for each pixel tile, copy its inputs
+/// of every channel into a contiguous buffer once, then run every panel's tile from that
+/// buffer as a stride-1 tile. Compared with strided loads in the tile itself this spends one
+/// copy per tile instead of a load-and-permute per vector per panel, lets a tile cross output
+/// rows (a 28-pixel output row no longer leaves lanes of a 32-pixel vector pair empty), and
+/// keeps the tile's inputs in L1 across the panels.
+#[inline(always)]
+unsafe fn gathered_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, k: usize) {
+    #[repr(C, align(64))]
+    struct Buffer([MaybeUninit<f32>; GATHER_FLOATS]);
+    let nr = NV * S::LANES;
+    let mut storage = Buffer([MaybeUninit::uninit(); GATHER_FLOATS]);
+    let buf = storage.0.as_mut_ptr().cast::<f32>();
+    // Channels per slice of the buffer; plans size their k blocks to one slice.
+    let cap = (GATHER_FLOATS / nr).max(1);
+    let mut p = 0;
+    while p < b.n {
+        let n = nr.min(b.n - p);
+        let mut k0 = 0;
+        while k0 < k {
+            let kk = cap.min(k - k0);
+            gather_tile::<S>(b, k0, kk, p, n, nr, buf);
+            // The tile as a stride-1 block over the buffer: input channel c of the slice at
+            // `buf + c·nr`, pixel `i` of the tile at lane `i`; outputs at the tile's pixels.
+            // Slices after the first add to the sums stored by the previous one; only the last
+            // applies the epilogue.
+            let mut ep = b.ep;
+            ep.load_c = b.ep.load_c || k0 > 0;
+            ep.finish = b.ep.finish && k0 + kk == k;
+            let sub = NchwBlock {
+                k: kk,
+                w: b.w.add(k0 * MR),
+                x: buf,
+                x_cs: nr,
+                x_ps: 1,
+                n,
+                y: b.y.add(p),
+                r: if b.r.is_null() { b.r } else { b.r.add(p) },
+                gather: false,
+                ep,
+                ..*b
+            };
+            for j in 0..b.panels {
+                let m = if j + 1 == b.panels { b.m_last } else { MR };
+                if n == nr {
+                    tile::<S, MR, NV, 1, true, false>(&sub, kk, k, j, 0, m, n, buf, 0);
+                } else {
+                    tail_tile::<S, MR, NV, 1>(&sub, kk, k, j, 0, m, n);
+                }
+            }
+            k0 += kk;
+        }
+        p += n;
+    }
+}
+
+/// Copies input channels `k0..k0 + kk` of the block's output pixels `p..p + n` into `buf`:
+/// channel `c` at `buf + c·nr`, pixel `i` at lane `i`. Pixels are copied in row segments
+/// (consecutive output pixels of one output row are equally spaced in the input), a vector
+/// at a time.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn gather_tile<S: Simd>(
+    b: &NchwBlock,
+    k0: usize,
+    kk: usize,
+    p: usize,
+    n: usize,
+    nr: usize,
+    buf: *mut f32,
+) {
+    let map = b.map;
+    let lanes = S::LANES;
+    let mut i = 0;
+    while i < n {
+        let q = b.p0 + p + i;
+        let len = (map.wout - q % map.wout).min(n - i);
+        // SAFETY: output pixels q..q+len exist (the block's), so their inputs exist in every
+        // channel of the block; `buf` holds kk·nr floats (kk ≤ GATHER_FLOATS / nr).
+        let row = b.x.add(k0 * b.x_cs + map.input_pixel(q));
+        let mut c = 0;
+        while c < len {
+            let count = lanes.min(len - c);
+            let mask = S::mask(count);
+            let src = row.add(c * map.sw);
+            let dst = buf.add(i + c);
+            for ch in 0..kk {
+                let s = src.add(ch * b.x_cs);
+                let v = match map.sw {
+                    1 => S::load_masked(s, mask),
+                    2 => S::load_stride2(s, count),
+                    sw => S::load_strided(s, sw, count),
+                };
+                S::store_masked(dst.add(ch * nr), mask, v);
+            }
+            c += count;
+        }
+        i += len;
+    }
+}
+
 /// One MR × NV-vector tile: panel `j` (`m` valid channels), pixels `p..p+n` of the run.
 /// `FULL`: all NV vectors are whole (no masks). `PREFETCH`: also prefetch `next` pixels from
-/// `ahead` (same channel as the block's first) in every input channel. Every loop over the tile is `unroll!`ed so the
-/// accumulators stay in registers (see `unroll.rs`).
+/// `ahead` (same channel as the block's first) in every input channel. `k` input channels are
+/// summed; panels of the packed weights are `k_stride` channels long (more than `k` for a
+/// slice of a gathered block). Every loop over the tile is `unroll!`ed so the accumulators
+/// stay in registers (see `unroll.rs`).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 unsafe fn tile<
     S: Simd,
     const MR: usize,
@@ -83,6 +318,7 @@ unsafe fn tile<
 >(
     b: &NchwBlock,
     k: usize,
+    k_stride: usize,
     j: usize,
     p: usize,
     m: usize,
@@ -116,7 +352,7 @@ unsafe fn tile<
             }
         });
     }
-    let w = b.w.add(j * k * MR);
+    let w = b.w.add(j * k_stride * MR);
     let x = b.x.add(p * b.x_ps);
     // Cache lines of the next tile's pixels per input channel (PREFETCH only).
     let next_lines = (next * b.x_ps).div_ceil(64 / 4);

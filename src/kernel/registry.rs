@@ -84,37 +84,22 @@ pub fn kernels() -> impl Iterator<Item = &'static KernelInfo> {
     generic().iter().chain(specialized().iter()).copied()
 }
 
-/// Whether an NCHW plan should use the kernel vectorized along output channels.
-///
-/// Measured on AVX-512 (benches/README.md, tuning notes): it wins only on strided
-/// convolutions with small outputs, e.g. `1024x2048@14s2` (7-pixel output rows, which fill 7 of
-/// 16 lanes of a pixel vector) at 66–82 GFLOP/s against 20–49; on 28- and 56-pixel rows and on
-/// unstrided 7×7 images the pixel-vectorized kernel is faster (its weight panel stays in L1;
-/// the channel-vectorized one stores its sums lane by lane). So: strided, with a pixel hint
-/// under 100, and Cin large enough (≥ 128) to amortize those stores.
-pub(crate) fn nchw_prefers_channel_vectors(spec: &ConvSpec) -> bool {
-    let strided = spec.stride_h != 1 || spec.stride_w != 1;
-    let small = spec.pixels_hint.is_some_and(|p| p < 100);
-    spec.layout == Layout::Nchw && strided && small && spec.cin >= 128
-}
-
 /// Picks the kernel a plan uses.
 pub(crate) fn select(isa: Isa, spec: &ConvSpec) -> Result<&'static KernelInfo> {
     let (layout, cin, cout) = (spec.layout, spec.cin, spec.cout);
-    let channel_vectors = nchw_prefers_channel_vectors(spec);
     let special = specialized()
         .iter()
         .copied()
         .find(|k| k.isa == isa && k.layout == layout && k.cin == Some(cin) && k.cout == Some(cout));
+    // The first generic kernel of the ISA and layout. NCHW: the pixel-vectorized one; the
+    // kernel vectorized along output channels (`nchw_cv`) runs only when named: it measured
+    // slower than pixel vectors on every suite shape once strided blocks are gathered
+    // (benches/README.md, tuning notes).
     let generic = generic().iter().copied().find(|k| {
         k.isa == isa
             && k.layout == layout
-            && (layout == Layout::Nhwc || matches!(k.entry, Entry::Nhwc(_)) == channel_vectors)
+            && (layout == Layout::Nhwc || matches!(k.entry, Entry::Nchw(_)))
     });
-    // Specialized NCHW kernels vectorize along pixels: where channel vectors fit better, the
-    // generic channel-vectorized kernel wins unless a specialized one is forced.
-    let special_fits = special
-        .filter(|k| layout == Layout::Nhwc || matches!(k.entry, Entry::Nhwc(_)) == channel_vectors);
     match spec.kernel {
         KernelKind::Named(name) => {
             let k = kernels().find(|k| k.name == name).ok_or(Error::Parse {
@@ -146,7 +131,7 @@ pub(crate) fn select(isa: Isa, spec: &ConvSpec) -> Result<&'static KernelInfo> {
             layout,
             isa,
         }),
-        KernelKind::Auto => special_fits.or(generic).ok_or_else(|| unsupported(isa)),
+        KernelKind::Auto => special.or(generic).ok_or_else(|| unsupported(isa)),
         KernelKind::Generic => generic.ok_or_else(|| unsupported(isa)),
     }
 }

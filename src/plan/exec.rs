@@ -90,6 +90,7 @@ unsafe fn nchw_image(
         bufs.r.add(n * spec.cout * geo.pout)
     };
     let map = pixel_map(plan, geo);
+    let gather = plan.gathers();
     let panels_per_block = (info.mc / mr).max(1);
     for (k0, k) in k_blocks(spec.cin, plan.kc) {
         let ep = epilogue(plan, k0, k);
@@ -103,6 +104,39 @@ unsafe fn nchw_image(
                 } else {
                     mr
                 };
+                if gather {
+                    // Strided: one gathered block over the whole pixel chunk (tiles may cross
+                    // output rows; the kernel copies each tile's inputs once).
+                    let out_off = pc * mr * geo.pout + q0;
+                    kernel(&NchwBlock {
+                        k,
+                        w: w_block.add(pc * k * mr),
+                        bias: match (&plan.bias, ep.finish) {
+                            (Some(b), true) => b.as_ptr().add(pc * mr),
+                            _ => ptr::null(),
+                        },
+                        panels: pe - pc,
+                        m_last,
+                        x: x_img.add(k0 * geo.pin),
+                        x_cs: geo.pin,
+                        x_ps: map.sw,
+                        n: q1 - q0,
+                        y: y_img.add(out_off),
+                        y_cs: geo.pout,
+                        r: if r_img.is_null() || !ep.finish {
+                            ptr::null()
+                        } else {
+                            r_img.add(out_off)
+                        },
+                        x_next: ptr::null(),
+                        n_next: 0,
+                        gather: true,
+                        map,
+                        p0: q0,
+                        ep,
+                    });
+                    continue;
+                }
                 let mut all_runs = runs(&map, q0, q1).peekable();
                 while let Some((run0, run1)) = all_runs.next() {
                     let in_pixel = map.input_pixel(run0);
@@ -137,6 +171,9 @@ unsafe fn nchw_image(
                         },
                         x_next,
                         n_next: (next1 - next0).min(info.nr),
+                        gather: false,
+                        map,
+                        p0: run0,
                         ep,
                     };
                     kernel(&block);

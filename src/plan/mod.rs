@@ -8,7 +8,7 @@ pub(crate) mod validate;
 use std::marker::PhantomData;
 
 use crate::error::{Error, Result};
-use crate::kernel::{registry, Entry, KernelInfo};
+use crate::kernel::{registry, Entry, KernelInfo, GATHER_FLOATS};
 use crate::pack::{pack_bias, pack_weights, AlignedBuf, Panels};
 use crate::spec::{ConvSpec, Dims, Isa};
 use exec::Buffers;
@@ -63,14 +63,24 @@ const _: () = {
     assert_send_sync::<Plan>();
 };
 
-/// Input channels per cache block. A pixel-vectorized NCHW kernel reads `stride_w` times as
-/// many input elements per pixel (the skipped ones share its cache lines), so its block shrinks
-/// by that factor to keep one tile's input in L1 across the output-channel panels.
+/// Input channels per cache block: the kernel's, except for gathered NCHW blocks, whose k
+/// block must fit the gather buffer (one pixel tile of every channel of the block).
 fn block_channels(kernel: &KernelInfo, spec: &ConvSpec) -> usize {
-    match kernel.entry {
-        Entry::Nchw(_) if spec.stride_w > 1 => (kernel.kc / spec.stride_w.min(kernel.kc)).max(16),
-        _ => kernel.kc,
+    if gathers(kernel, spec) {
+        // One k block fills at most the gather buffer; equal blocks (256 → 2 × 128).
+        let cap = (GATHER_FLOATS / kernel.nr).clamp(1, kernel.kc);
+        let blocks = spec.cin.div_ceil(cap).max(1);
+        return spec.cin.div_ceil(blocks).max(1);
     }
+    kernel.kc
+}
+
+/// Whether a plan runs gathered NCHW blocks (see `NchwBlock::gather`): pixel-vectorized NCHW
+/// kernels on strided convolutions.
+fn gathers(kernel: &KernelInfo, spec: &ConvSpec) -> bool {
+    // Measured (benches/README.md): stride 2 gains 2.3x; at stride 1, where every tile's
+    // inputs are contiguous already, copying them measured no faster.
+    matches!(kernel.entry, Entry::Nchw(_)) && (spec.stride_h > 1 || spec.stride_w > 1)
 }
 
 impl Plan {
@@ -142,6 +152,11 @@ impl Plan {
     }
 
     /// Pixels per work unit: one register tile along pixels.
+    /// Whether this plan runs gathered NCHW blocks.
+    fn gathers(&self) -> bool {
+        gathers(self.kernel, &self.spec)
+    }
+
     fn pixel_grain(&self) -> usize {
         match self.kernel.entry {
             Entry::Nchw(_) => self.kernel.nr,
