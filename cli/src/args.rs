@@ -47,6 +47,7 @@ pub enum Command {
         after_help = concat!(
             "Examples:\n  conv1x1 bench\n  \
              conv1x1 bench --shape 256x64@56 --isa all --layout nhwc\n  \
+             conv1x1 bench --shape 256x64@56 --peers\n  \
              conv1x1 bench --suite mobilenetv2 --threads 2 --json > mnv2.json\n\n\
              Shapes are CinxCout@HxW[sS][bN] (input size HxW, stride S, batch N), e.g. \
              256x64@56, 256x512@56s2, 64x256@28x28b8.\n\nWhat is timed: ",
@@ -54,15 +55,17 @@ pub enum Command {
         )
     )]
     Bench(BenchArgs),
-    /// Benchmark every ISA × layout (and a matrixmultiply baseline) and write md/json/html.
+    /// Benchmark every ISA × layout (and two GEMM peers) and write md/json/html.
     #[command(after_help = concat!(
         "Examples:\n  conv1x1 report\n  \
          conv1x1 report --suite mobilenetv2 --out mnv2-report\n  \
          conv1x1 report --shape 256x64@56 --shape 64x256@56 --min-time 0.05\n\n\
          Runs every ISA this CPU supports on both layouts (generic and, where one exists, \
-         specialized kernels) plus matrixmultiply's sgemm on the same GEMM as a single-thread \
-         baseline, and writes DIR/report.md, DIR/report.json and DIR/report.html (one \
-         self-contained file with inline SVG charts).\n\nWhat is timed: ",
+         specialized kernels) plus two peers on the same GEMM, single thread: matrixmultiply's \
+         sgemm and the gemm crate's gemm, each checked against conv1x1's output first. Writes \
+         DIR/report.md, DIR/report.json and DIR/report.html (one self-contained file with \
+         inline SVG charts); tables carry \"× matrixmultiply\" and \"× gemm\" columns (our \
+         GFLOP/s over the peer's, same run).\n\nWhat is timed: ",
         timed_call!()
     ))]
     Report(ReportArgs),
@@ -127,6 +130,10 @@ pub struct BenchArgs {
     /// Seconds to spend per configuration (at least 10 runs are made anyway).
     #[arg(long, value_name = "SECONDS", default_value_t = 0.5, value_parser = parse_seconds)]
     pub min_time: f64,
+    /// Also time the GEMM peers (matrixmultiply's sgemm, the gemm crate's gemm) on the same
+    /// product, single thread, and add "× peer" ratio columns.
+    #[arg(long)]
+    pub peers: bool,
     /// Print JSON instead of tables.
     #[arg(long)]
     pub json: bool,

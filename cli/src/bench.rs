@@ -1,4 +1,5 @@
-//! `conv1x1 bench`: tables (or JSON) of GFLOP/s, % of peak and median time per shape.
+//! `conv1x1 bench`: tables (or JSON) of GFLOP/s, % of peak and median time per shape, with
+//! `--peers` the GEMM peers beside them and "× peer" ratio columns.
 
 use std::io::Write;
 
@@ -9,6 +10,7 @@ use conv1x1::KernelKind;
 use crate::args::{BenchArgs, TIMED_CALL};
 use crate::engine::{Engine, Subject, Workload};
 use crate::format;
+use crate::peers::Peer;
 use crate::results::{self, Document, Row, Total};
 
 pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
@@ -20,6 +22,11 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
         for &isa in &isas {
             subjects.push(Subject::Conv { layout, isa, kind });
         }
+        if args.peers {
+            for peer in Peer::ALL {
+                subjects.push(Subject::Peer { layout, peer });
+            }
+        }
     }
     let threads = args.workload.threads as usize;
     let jobs = workload.shapes().count() * subjects.len();
@@ -27,7 +34,7 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
         args.min_time,
         threads,
         &isas,
-        false,
+        args.peers,
         args.workload.quiet,
         jobs,
     )?;
@@ -102,7 +109,8 @@ pub fn header(doc: &Document, threads: usize) -> String {
     )
 }
 
-/// One shape's table: a row per configuration.
+/// One shape's table: a row per configuration, and per peer measured a "× peer" column
+/// (the row's GFLOP/s over the peer's on the same layout).
 fn shape_table(suite: &str, shape: &Shape, rows: &[Row]) -> String {
     let origin = if shape.count > 1 || suite != crate::engine::CUSTOM_SUITE {
         format!(", ×{} in {suite}", shape.count)
@@ -113,10 +121,11 @@ fn shape_table(suite: &str, shape: &Shape, rows: &[Row]) -> String {
         "{shape}  ({} GFLOP per run{origin})\n",
         format::gflop(shape.flops())
     );
+    let peers = results::peers_in(rows);
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            vec![
+            let mut cells = vec![
                 r.layout.clone(),
                 r.isa.clone(),
                 r.kernel.clone(),
@@ -124,31 +133,38 @@ fn shape_table(suite: &str, shape: &Shape, rows: &[Row]) -> String {
                 format::duration(r.median_s),
                 format!("{:.1}", r.gflops),
                 format::percent(r.efficiency),
-            ]
+            ];
+            for &peer in &peers {
+                let ratio = results::peer_row(rows, r, peer).map(|p| r.gflops / p.gflops);
+                cells.push(results::ratio_cell(ratio));
+            }
+            cells
         })
         .collect();
-    s.push_str(&format::table(
-        "  ",
-        &[
-            "layout",
-            "isa",
-            "kernel",
-            "kernel name",
-            "median",
-            "GFLOP/s",
-            "% peak",
-        ],
-        &[false, false, false, false, true, true, true],
-        &cells,
-    ));
+    let ratio_headers: Vec<String> = peers.iter().map(|p| format!("× {}", p.name())).collect();
+    let mut headers = vec![
+        "layout",
+        "isa",
+        "kernel",
+        "kernel name",
+        "median",
+        "GFLOP/s",
+        "% peak",
+    ];
+    headers.extend(ratio_headers.iter().map(String::as_str));
+    let mut right = vec![false, false, false, false, true, true, true];
+    right.resize(headers.len(), true);
+    s.push_str(&format::table("  ", &headers, &right, &cells));
     s.push('\n');
     s
 }
 
-/// Suite totals: one forward pass's 1x1 layers per configuration.
+/// Suite totals: one forward pass's 1x1 layers per configuration, and per peer compared a
+/// "× peer" column.
 pub fn totals_table(totals: &[Total]) -> String {
     let mut s =
         String::from("Suite totals (one forward pass of the 1x1 layers: Σ count × median)\n");
+    let peers = results::peers_in_totals(totals);
     let cells: Vec<Vec<String>> = totals
         .iter()
         .map(|t| {
@@ -157,7 +173,7 @@ pub fn totals_table(totals: &[Total]) -> String {
             } else {
                 format!("{} (partial)", t.layers)
             };
-            vec![
+            let mut cells = vec![
                 t.suite.clone(),
                 t.layout.clone(),
                 t.isa.clone(),
@@ -167,16 +183,20 @@ pub fn totals_table(totals: &[Total]) -> String {
                 format::duration(t.total_s),
                 format!("{:.1}", t.gflops),
                 format::percent(t.efficiency),
-            ]
+            ];
+            for peer in &peers {
+                cells.push(results::ratio_cell(t.vs_peers.get(peer.name()).copied()));
+            }
+            cells
         })
         .collect();
-    s.push_str(&format::table(
-        "  ",
-        &[
-            "suite", "layout", "isa", "kernel", "threads", "layers", "total", "GFLOP/s", "% peak",
-        ],
-        &[false, false, false, false, true, true, true, true, true],
-        &cells,
-    ));
+    let ratio_headers: Vec<String> = peers.iter().map(|p| format!("× {}", p.name())).collect();
+    let mut headers = vec![
+        "suite", "layout", "isa", "kernel", "threads", "layers", "total", "GFLOP/s", "% peak",
+    ];
+    headers.extend(ratio_headers.iter().map(String::as_str));
+    let mut right = vec![false, false, false, false];
+    right.resize(headers.len(), true);
+    s.push_str(&format::table("  ", &headers, &right, &cells));
     s
 }

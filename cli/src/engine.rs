@@ -6,15 +6,16 @@ use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
+use conv1x1::reference::relative_l2_error;
 use conv1x1::suite::{self, Shape};
 use conv1x1::{dispatch, peak, Dims, Isa, KernelInfo, KernelKind, Layout, Plan};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::args::WorkloadArgs;
-use crate::baseline;
 use crate::measure::{median_time, InputRing, Sample};
+use crate::peers::{self, Peer};
 use crate::pool;
-use crate::results::{efficiency, Row, BASELINE_ISA};
+use crate::results::{efficiency, Row};
 use crate::rng::Rng;
 
 /// Peak measurement: the best of many short runs. On a shared machine a few long runs are
@@ -23,6 +24,10 @@ use crate::rng::Rng;
 /// where best of 100 × 2 ms read 179–192).
 const PEAK_SECONDS: f64 = 0.25;
 const PEAK_RUNS: usize = 100;
+
+/// Largest relative L2 distance accepted between a peer's output and ours (f32 sums in
+/// different orders over up to 2048 terms land near 1e-6).
+pub const PEER_AGREEMENT: f64 = 1e-4;
 
 /// Suite name of shapes given with `--shape`.
 pub const CUSTOM_SUITE: &str = "custom";
@@ -80,8 +85,8 @@ pub enum Subject {
         isa: Isa,
         kind: KernelKind,
     },
-    /// matrixmultiply's sgemm on the same GEMM, single thread.
-    Sgemm { layout: Layout },
+    /// A GEMM library on the same matrix product, single thread.
+    Peer { layout: Layout, peer: Peer },
 }
 
 /// Whether the registry has a kernel specialized to this shape's channels.
@@ -97,29 +102,29 @@ pub struct Engine {
     threads: usize,
     /// Single-core peak GFLOP/s per ISA used.
     peaks: BTreeMap<Isa, f64>,
-    /// The ISA whose peak baseline rows are compared with.
-    baseline_isa: Isa,
+    /// The ISA whose peak peer rows are compared with.
+    peer_peak_isa: Isa,
     rng: Rng,
     progress: ProgressBar,
 }
 
 impl Engine {
     /// Measures the single-core peak of every ISA in `isas` (and of the best ISA when
-    /// `baseline` is set) and prepares a progress bar over `jobs` configurations, drawn on
+    /// `peers` are measured too) and prepares a progress bar over `jobs` configurations, drawn on
     /// stderr when it is a terminal and `quiet` is off.
     pub fn new(
         min_time: f64,
         threads: usize,
         isas: &[Isa],
-        baseline: bool,
+        peers: bool,
         quiet: bool,
         jobs: usize,
     ) -> Result<Engine> {
         let progress = progress_bar(jobs as u64, quiet);
-        let baseline_isa = dispatch::best_isa();
+        let peer_peak_isa = dispatch::best_isa();
         let mut wanted: Vec<Isa> = isas.to_vec();
-        if baseline {
-            wanted.push(baseline_isa);
+        if peers {
+            wanted.push(peer_peak_isa);
         }
         let mut peaks = BTreeMap::new();
         for isa in wanted {
@@ -134,7 +139,7 @@ impl Engine {
             min_time,
             threads,
             peaks,
-            baseline_isa,
+            peer_peak_isa,
             rng: Rng::new(0x00c0_ffee),
             progress,
         })
@@ -148,20 +153,20 @@ impl Engine {
             .collect()
     }
 
-    /// The single-core peak rows of ISA `name` are compared with (the best ISA's for the
-    /// baseline).
+    /// The single-core peak rows of ISA `name` are compared with (the best ISA's for a
+    /// peer).
     pub fn peak_of(&self, name: &str) -> Option<f64> {
-        let isa = if name == BASELINE_ISA {
-            Some(self.baseline_isa)
+        let isa = if Peer::from_name(name).is_some() {
+            Some(self.peer_peak_isa)
         } else {
             name.parse::<Isa>().ok()
         };
         isa.and_then(|i| self.peaks.get(&i).copied())
     }
 
-    /// The ISA baseline efficiencies refer to.
-    pub fn baseline_isa(&self) -> Isa {
-        self.baseline_isa
+    /// The ISA peer efficiencies refer to.
+    pub fn peer_peak_isa(&self) -> Isa {
+        self.peer_peak_isa
     }
 
     /// Runs `f` with the progress bar hidden (for printing to the terminal).
@@ -179,7 +184,7 @@ impl Engine {
     pub fn measure(&mut self, suite: &str, shape: &Shape, subject: Subject) -> Result<Option<Row>> {
         let label = match subject {
             Subject::Conv { layout, isa, kind } => format!("{shape} {layout} {isa} {kind}"),
-            Subject::Sgemm { layout } => format!("{shape} {layout} sgemm"),
+            Subject::Peer { layout, peer } => format!("{shape} {layout} {}", peer.name()),
         };
         self.progress.set_message(label);
         let row = match subject {
@@ -193,11 +198,11 @@ impl Engine {
                     row.efficiency = efficiency(row.gflops, self.peak_of(isa.name()), threads);
                     row
                 }),
-            Subject::Sgemm { layout } => {
-                let sample = self.measure_sgemm(shape, layout)?;
-                let mut row = self.row(suite, shape, layout, BASELINE_ISA, "sgemm", sample);
-                row.kernel_name = "matrixmultiply::sgemm".to_string();
-                row.efficiency = efficiency(row.gflops, self.peak_of(BASELINE_ISA), 1);
+            Subject::Peer { layout, peer } => {
+                let sample = self.measure_peer(shape, layout, peer)?;
+                let mut row = self.row(suite, shape, layout, peer.name(), peer.kernel(), sample);
+                row.kernel_name = peer.function().to_string();
+                row.efficiency = efficiency(row.gflops, self.peak_of(peer.name()), 1);
                 Some(row)
             }
         };
@@ -273,17 +278,61 @@ impl Engine {
         Ok(Some((sample, plan.kernel())))
     }
 
-    fn measure_sgemm(&mut self, shape: &Shape, layout: Layout) -> Result<Sample> {
-        let (_, x_len, y_len) = baseline::lens(shape);
+    fn measure_peer(&mut self, shape: &Shape, layout: Layout, peer: Peer) -> Result<Sample> {
+        let (_, x_len, y_len) = peers::lens(shape);
         check_memory(shape, x_len, y_len)?;
         let weights = self.weights(shape);
         let ring = InputRing::new(x_len, &mut self.rng);
         let mut out = vec![0.0f32; y_len];
+        check_peer(shape, layout, peer, &weights, ring.get(0), &mut out)?;
         median_time(self.min_time, |rep| {
-            baseline::sgemm_conv(shape, layout, &weights, ring.get(rep), &mut out)
-                .context("sgemm baseline: buffer lengths do not match the shape")
+            peers::conv(peer, shape, layout, &weights, ring.get(rep), &mut out)
+                .with_context(|| format!("{}: buffer lengths do not match", peer.function()))
         })
     }
+}
+
+/// Fails unless `peer` computes what a conv1x1 plan (automatic ISA and kernel) computes on
+/// `x`, within [`PEER_AGREEMENT`]: a peer called wrongly would otherwise time the wrong
+/// product. `y` is the peer's output buffer.
+fn check_peer(
+    shape: &Shape,
+    layout: Layout,
+    peer: Peer,
+    w: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+) -> Result<()> {
+    let what = || format!("checking {} on {shape} {layout}", peer.function());
+    let plan = Plan::new(&shape.spec().layout(layout), w, None).with_context(what)?;
+    let dims = shape.dims();
+    let mut ours = vec![f32::NAN; plan.output_len(dims).with_context(what)?];
+    plan.run(dims, x, &mut ours, None).with_context(what)?;
+    y.fill(f32::NAN);
+    peers::conv(peer, shape, layout, w, x, y)
+        .with_context(|| format!("{}: buffer lengths do not match", peer.function()))?;
+    agree(y, &ours).with_context(|| {
+        format!(
+            "{} disagrees with conv1x1 on {shape} {layout}",
+            peer.function()
+        )
+    })
+}
+
+/// Fails unless `got` is within [`PEER_AGREEMENT`] (relative L2) of `want`.
+fn agree(got: &[f32], want: &[f32]) -> Result<()> {
+    anyhow::ensure!(
+        got.len() == want.len(),
+        "output lengths differ ({} vs {})",
+        got.len(),
+        want.len()
+    );
+    let want: Vec<f64> = want.iter().map(|&v| f64::from(v)).collect();
+    let distance = relative_l2_error(got, &want);
+    if distance.is_nan() || distance >= PEER_AGREEMENT {
+        anyhow::bail!("relative L2 distance {distance:.2e} (limit {PEER_AGREEMENT:.0e})");
+    }
+    Ok(())
 }
 
 /// Refuses shapes whose buffers would not fit comfortably in memory, rather than aborting
@@ -374,4 +423,38 @@ fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
     .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_pass_their_check_in_both_layouts_with_strides() {
+        let mut rng = Rng::new(5);
+        for text in ["24x40@9s2b2", "17x9@6x5"] {
+            let shape: Shape = text.parse().unwrap();
+            let (lw, lx, ly) = peers::lens(&shape);
+            let (w, x) = (rng.fill(lw, 1.0), rng.fill(lx, 1.0));
+            for layout in [Layout::Nchw, Layout::Nhwc] {
+                for peer in Peer::ALL {
+                    let mut y = vec![0.0; ly];
+                    check_peer(&shape, layout, peer, &w, &x, &mut y).unwrap();
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn outputs_that_differ_fail_the_check() {
+        let want: Vec<f32> = (0..100).map(|i| (i as f32).sin()).collect();
+        assert!(agree(&want, &want).is_ok());
+        let mut got = want.clone();
+        got[7] += 0.1;
+        let e = agree(&got, &want).unwrap_err().to_string();
+        assert!(e.contains("relative L2 distance"), "{e}");
+        got[7] = f32::NAN;
+        assert!(agree(&got, &want).is_err());
+        assert!(agree(&want[1..], &want).is_err());
+    }
 }

@@ -2,7 +2,6 @@
 //! parts (notably [`npy::read_f32_array`]) directly.
 
 pub mod args;
-pub mod baseline;
 pub mod bench;
 pub mod cpu;
 pub mod engine;
@@ -10,6 +9,7 @@ pub mod format;
 pub mod info;
 pub mod measure;
 pub mod npy;
+pub mod peers;
 pub mod pool;
 pub mod report;
 pub mod results;

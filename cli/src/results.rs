@@ -4,8 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// The ISA name baseline rows carry.
-pub const BASELINE_ISA: &str = "matrixmultiply";
+use crate::peers::Peer;
 
 /// One measured configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -23,9 +22,10 @@ pub struct Row {
     pub stride: usize,
     pub batch: usize,
     pub layout: String,
-    /// `scalar`, `avx2`, `avx512`, `neon`, or `matrixmultiply` for the baseline.
+    /// `scalar`, `avx2`, `avx512`, `neon`, or the peer's name (`matrixmultiply`, `gemm`).
     pub isa: String,
-    /// Kernel selection asked for: `auto`, `generic`, `specialized` (`sgemm` for the baseline).
+    /// Kernel selection asked for: `auto`, `generic`, `specialized`; for a peer the function
+    /// called (`sgemm`, `gemm`).
     pub kernel: String,
     /// The kernel that ran.
     pub kernel_name: String,
@@ -37,8 +37,8 @@ pub struct Row {
     /// FLOPs of one call: 2·N·Cin·Cout·Hout·Wout.
     pub flops: f64,
     pub gflops: f64,
-    /// GFLOP/s divided by (peak GFLOP/s of the row's ISA × threads); for the baseline, the
-    /// peak of the ISA automatic dispatch picks.
+    /// GFLOP/s divided by (peak GFLOP/s of the row's ISA × threads); for a peer, the peak of
+    /// the ISA automatic dispatch picks.
     pub efficiency: f64,
 }
 
@@ -62,6 +62,10 @@ pub struct Total {
     /// Σ count · flops / total_s, in GFLOP/s.
     pub gflops: f64,
     pub efficiency: f64,
+    /// Per peer measured on every shape of this total: this total's GFLOP/s over the peer's
+    /// on the same shapes and layout (Σ count · peer median ÷ total_s).
+    #[serde(default)]
+    pub vs_peers: BTreeMap<String, f64>,
 }
 
 /// What `bench --json` prints and `report.json` holds.
@@ -82,7 +86,8 @@ pub struct Document {
 
 /// Totals per (suite, layout, isa, kernel, threads), in the order the rows first appear.
 /// `suite_sizes` gives the number of distinct shapes of each suite, to tell complete totals;
-/// `peak` the single-core peak GFLOP/s that rows of an ISA are compared with.
+/// `peak` the single-core peak GFLOP/s that rows of an ISA are compared with. Each total
+/// gets its ratio to every peer measured on all of its shapes.
 pub fn totals(
     rows: &[Row],
     suite_sizes: &BTreeMap<String, usize>,
@@ -108,6 +113,7 @@ pub fn totals(
                 total_s: 0.0,
                 gflops: 0.0,
                 efficiency: 0.0,
+                vs_peers: BTreeMap::new(),
             });
             flops.push(0.0);
             out.len() - 1
@@ -123,7 +129,73 @@ pub fn totals(
         t.efficiency = efficiency(t.gflops, peak(&t.isa), t.threads);
         t.complete = suite_sizes.get(&t.suite) == Some(&t.shapes);
     }
+    let ratios: Vec<_> = out.iter().map(|t| peer_ratios(rows, t)).collect();
+    for (t, r) in out.iter_mut().zip(ratios) {
+        t.vs_peers = r;
+    }
     out
+}
+
+/// `total`'s GFLOP/s over each peer's on the same shapes, for the peers measured on all of
+/// them.
+fn peer_ratios(rows: &[Row], total: &Total) -> BTreeMap<String, f64> {
+    let members: Vec<&Row> = rows.iter().filter(|r| belongs(r, total)).collect();
+    let mut ratios = BTreeMap::new();
+    if members.is_empty() {
+        return ratios;
+    }
+    for peer in Peer::ALL {
+        // The same shapes make the same FLOPs: the GFLOP/s ratio is the time ratio.
+        let peer_s: Option<f64> = members
+            .iter()
+            .map(|r| peer_row(rows, r, peer).map(|p| r.count as f64 * p.median_s))
+            .sum();
+        if let Some(peer_s) = peer_s {
+            ratios.insert(peer.name().to_string(), peer_s / total.total_s);
+        }
+    }
+    ratios
+}
+
+/// Whether `row` is one of the rows `total` sums.
+fn belongs(row: &Row, total: &Total) -> bool {
+    (&row.suite, &row.layout, &row.isa, &row.kernel, row.threads)
+        == (
+            &total.suite,
+            &total.layout,
+            &total.isa,
+            &total.kernel,
+            total.threads,
+        )
+}
+
+/// The row of `peer` on the same suite, shape and layout as `row`.
+pub fn peer_row<'a>(rows: &'a [Row], row: &Row, peer: Peer) -> Option<&'a Row> {
+    rows.iter().find(|p| {
+        p.isa == peer.name()
+            && (&p.suite, &p.shape, &p.layout) == (&row.suite, &row.shape, &row.layout)
+    })
+}
+
+/// Peers with at least one row in `rows`, in table order.
+pub fn peers_in(rows: &[Row]) -> Vec<Peer> {
+    Peer::ALL
+        .into_iter()
+        .filter(|p| rows.iter().any(|r| r.isa == p.name()))
+        .collect()
+}
+
+/// Peers some total is compared with, in table order.
+pub fn peers_in_totals(totals: &[Total]) -> Vec<Peer> {
+    Peer::ALL
+        .into_iter()
+        .filter(|p| totals.iter().any(|t| t.vs_peers.contains_key(p.name())))
+        .collect()
+}
+
+/// A "× peer" cell: our GFLOP/s over the peer's, or `-` when the peer was not measured there.
+pub fn ratio_cell(ratio: Option<f64>) -> String {
+    ratio.map_or("-".to_string(), |r| format!("{r:.2}"))
 }
 
 /// `gflops / (peak × threads)`, or 0 when the peak is unknown.
@@ -174,5 +246,58 @@ mod tests {
         assert!((t.efficiency - t.gflops / 100.0).abs() < 1e-12);
         let sizes = BTreeMap::from([("s".to_string(), 3)]);
         assert!(!totals(&rows, &sizes, |_| Some(100.0))[0].complete);
+    }
+
+    fn with(mut r: Row, isa: &str, kernel: &str) -> Row {
+        r.isa = isa.into();
+        r.kernel = kernel.into();
+        r
+    }
+
+    #[test]
+    fn totals_compare_with_each_peer_on_the_same_shapes() {
+        let rows = [
+            row("a", 2, 1e-3, 1e6, 100.0),
+            row("b", 1, 2e-3, 4e6, 100.0),
+            with(row("a", 2, 3e-3, 1e6, 100.0), "matrixmultiply", "sgemm"),
+            with(row("b", 1, 2e-3, 4e6, 100.0), "matrixmultiply", "sgemm"),
+            with(row("a", 2, 2e-3, 1e6, 100.0), "gemm", "gemm"),
+            with(row("b", 1, 4e-3, 4e6, 100.0), "gemm", "gemm"),
+            // A kernel measured on shape `b` only: compared over `b` only.
+            with(row("b", 1, 1e-3, 4e6, 100.0), "avx2", "specialized"),
+        ];
+        let sizes = BTreeMap::from([("s".to_string(), 2)]);
+        let t = totals(&rows, &sizes, |_| Some(100.0));
+        let ratios = |i: usize| {
+            let v = &t[i].vs_peers;
+            (v["matrixmultiply"], v["gemm"])
+        };
+        let close = |(x, y): (f64, f64), (a, b): (f64, f64)| {
+            assert!((x - a).abs() < 1e-12 && (y - b).abs() < 1e-12, "{x} {y}");
+        };
+        // Ours: 4 ms; matrixmultiply 8 ms, gemm 8 ms.
+        close(ratios(0), (2.0, 2.0));
+        // matrixmultiply against itself and against gemm.
+        close(ratios(1), (1.0, 1.0));
+        // Specialized, shape b: 1 ms against 2 ms and 4 ms.
+        close(ratios(3), (2.0, 4.0));
+        assert!((t[0].gflops / t[1].gflops - 2.0).abs() < 1e-12);
+        assert_eq!(peers_in_totals(&t), Peer::ALL);
+    }
+
+    #[test]
+    fn no_ratio_without_the_peer_on_every_shape() {
+        let rows = [
+            row("a", 1, 1e-3, 1e6, 100.0),
+            row("b", 1, 1e-3, 1e6, 100.0),
+            with(row("a", 1, 2e-3, 1e6, 100.0), "gemm", "gemm"),
+        ];
+        let sizes = BTreeMap::from([("s".to_string(), 2)]);
+        let t = totals(&rows, &sizes, |_| Some(100.0));
+        assert!(t[0].vs_peers.is_empty());
+        assert_eq!(t[1].vs_peers.len(), 1);
+        assert_eq!(peers_in(&rows), [Peer::Gemm]);
+        assert_eq!(ratio_cell(None), "-");
+        assert_eq!(ratio_cell(Some(1.234)), "1.23");
     }
 }

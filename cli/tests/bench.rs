@@ -137,6 +137,11 @@ fn text_tables_and_suite_totals() {
     ] {
         assert!(out.contains(needle), "missing {needle}:\n{out}");
     }
+    // The ratio columns belong to --peers.
+    assert!(
+        !out.contains("× matrixmultiply") && !out.contains("gemm"),
+        "{out}"
+    );
     // One shape: its table only, no total repeating it.
     let out = ok(&[
         "bench",
@@ -151,6 +156,65 @@ fn text_tables_and_suite_totals() {
         out.contains("32x16@6") && !out.contains("Suite totals"),
         "{out}"
     );
+}
+
+#[test]
+fn peers_add_their_rows_and_ratio_columns() {
+    let args = ["--shape", "20x12@7,16x8@6s2", "--layout", "both", "--peers"];
+    let v = bench_json(&args);
+    let best = conv1x1::dispatch::best_isa().name();
+    let results = v["results"].as_array().unwrap();
+    // Per shape and layout: ours, matrixmultiply, gemm.
+    assert_eq!(results.len(), 2 * 2 * 3);
+    for (peer, kernel, function) in [
+        ("matrixmultiply", "sgemm", "matrixmultiply::sgemm"),
+        ("gemm", "gemm", "gemm::gemm"),
+    ] {
+        let rows: Vec<_> = results.iter().filter(|r| r["isa"] == peer).collect();
+        assert_eq!(rows.len(), 4, "{peer}");
+        for r in &rows {
+            assert_eq!(r["kernel"], kernel);
+            assert_eq!(r["kernel_name"], function);
+            assert!(r["gflops"].as_f64().unwrap() > 0.0);
+            // Peers are compared with the best ISA's peak.
+            let peak = v["peak_gflops"][best].as_f64().unwrap();
+            let e = r["efficiency"].as_f64().unwrap();
+            assert!((e - r["gflops"].as_f64().unwrap() / peak).abs() <= 1e-9);
+        }
+        for t in v["totals"].as_array().unwrap() {
+            let p = v["totals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["isa"] == peer && p["layout"] == t["layout"])
+                .unwrap();
+            let want = t["gflops"].as_f64().unwrap() / p["gflops"].as_f64().unwrap();
+            let got = t["vs_peers"][peer].as_f64().unwrap();
+            assert!((got - want).abs() <= 1e-9 * want, "{t}");
+        }
+    }
+
+    let mut text_args = vec!["bench", "--min-time", "0.002"];
+    text_args.extend(args);
+    let out = ok(&text_args);
+    let headers: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("GFLOP/s  % peak"))
+        .collect();
+    // Two shape tables and the totals.
+    assert_eq!(headers.len(), 3, "{out}");
+    for h in headers {
+        assert!(h.ends_with("% peak  × matrixmultiply  × gemm"), "{h}");
+    }
+    for needle in ["matrixmultiply::sgemm", "gemm::gemm"] {
+        assert!(out.contains(needle), "missing {needle}:\n{out}");
+    }
+    // Each peer's own row reads 1.00 in its own column; the gemm row's last cell is it.
+    let gemm_row = out
+        .lines()
+        .find(|l| l.contains("gemm::gemm"))
+        .unwrap_or_default();
+    assert!(gemm_row.ends_with(" 1.00"), "{gemm_row}");
 }
 
 #[test]

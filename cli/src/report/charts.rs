@@ -41,6 +41,7 @@ fn color_of(name: &str, index: usize) -> RGBColor {
         "avx512" => RGBColor(214, 39, 40),
         "neon" => RGBColor(44, 160, 44),
         "matrixmultiply" => RGBColor(90, 60, 140),
+        "gemm" => RGBColor(23, 160, 175),
         "generic" => RGBColor(31, 119, 180),
         "specialized" => RGBColor(255, 127, 14),
         _ => PALETTE[index % PALETTE.len()],

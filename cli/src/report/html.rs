@@ -67,10 +67,11 @@ pub fn render(ctx: &ReportData) -> Result<String> {
     }
     for layout in &layouts {
         s.push_str(&format!(
-            "<h2>{} — GFLOP/s (% of peak) per shape</h2>\n",
-            escape_html(&layout.to_uppercase())
+            "<h2>{} — GFLOP/s (% of peak) per shape</h2>\n<p>{}</p>\n",
+            escape_html(&layout.to_uppercase()),
+            escape_html(&tables::ratio_note(&ctx.peer_peak_isa))
         ));
-        s.push_str(&tables::layout_table(doc, layout).to_html());
+        s.push_str(&tables::layout_table(doc, layout, &ctx.peer_peak_isa).to_html());
     }
     s.push_str("<h2>All measurements</h2>\n<details><summary>Show every row</summary>\n");
     s.push_str(&tables::all_rows_table(doc).to_html());

@@ -16,10 +16,11 @@ pub fn render(ctx: &ReportData) -> String {
     s.push_str(&tables::totals_table(doc).to_markdown());
     for layout in tables::layouts(doc) {
         s.push_str(&format!(
-            "\n## {} — GFLOP/s (% of peak) per shape\n\n",
-            layout.to_uppercase()
+            "\n## {} — GFLOP/s (% of peak) per shape\n\n{}\n\n",
+            layout.to_uppercase(),
+            tables::ratio_note(&ctx.peer_peak_isa)
         ));
-        s.push_str(&tables::layout_table(doc, &layout).to_markdown());
+        s.push_str(&tables::layout_table(doc, &layout, &ctx.peer_peak_isa).to_markdown());
     }
     if let Some(t) = tables::specialized_table(doc) {
         s.push_str("\n## Specialized vs generic kernels\n\n");

@@ -1,6 +1,6 @@
-//! `conv1x1 report`: every ISA × layout (generic and specialized kernels) plus the
-//! matrixmultiply baseline over a suite, written as Markdown, JSON and one self-contained HTML
-//! file with inline SVG charts.
+//! `conv1x1 report`: every ISA × layout (generic and specialized kernels) plus two GEMM peers
+//! (matrixmultiply and the gemm crate) over a suite, written as Markdown, JSON and one
+//! self-contained HTML file with inline SVG charts.
 
 mod charts;
 mod html;
@@ -14,8 +14,10 @@ use anyhow::{Context, Result};
 use conv1x1::{dispatch, KernelKind, Layout};
 
 use crate::args::{ReportArgs, TIMED_CALL};
+use crate::engine::PEER_AGREEMENT;
 use crate::engine::{has_specialized, Engine, Subject, Workload};
 use crate::format;
+use crate::peers::Peer;
 use crate::results::{self, Document};
 
 /// The facts every rendering states next to the numbers.
@@ -23,7 +25,9 @@ pub struct ReportData {
     pub doc: Document,
     pub features: Vec<&'static str>,
     pub threads: usize,
-    pub baseline_isa: String,
+    /// The ISA whose peak peer rows are compared with; also the ISA whose GFLOP/s the
+    /// per-shape "× peer" columns divide (the one automatic dispatch picks).
+    pub peer_peak_isa: String,
     pub generated: String,
 }
 
@@ -53,7 +57,9 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<()> {
                     jobs.push((suite, shape, Subject::Conv { layout, isa, kind }));
                 }
             }
-            jobs.push((suite, shape, Subject::Sgemm { layout }));
+            for peer in Peer::ALL {
+                jobs.push((suite, shape, Subject::Peer { layout, peer }));
+            }
         }
     }
     let mut engine = Engine::new(
@@ -84,7 +90,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<()> {
         },
         features: crate::cpu::features(),
         threads,
-        baseline_isa: engine.baseline_isa().name().to_string(),
+        peer_peak_isa: engine.peer_peak_isa().name().to_string(),
         generated: format::utc_now(),
     };
 
@@ -136,12 +142,23 @@ pub fn facts(ctx: &ReportData) -> Vec<(&'static str, String)> {
         ),
         ("What is timed", ctx.doc.timed_call.clone()),
         (
-            "Baseline",
+            "Peers",
             format!(
-                "matrixmultiply's sgemm on the same GEMM (NCHW: Y[Cout×P] = W·X, NHWC: \
-                 Y[P×Cout] = X·Wᵀ; one call per image, or per output row when strided), single \
-                 thread, no epilogue; its % of peak uses the {} peak",
-                ctx.baseline_isa
+                "matrixmultiply's sgemm and the gemm crate's gemm::gemm (Parallelism::None) on \
+                 the same GEMM (NCHW: Y[Cout×P] = W·X, NHWC: Y[P×Cout] = X·Wᵀ; one call per \
+                 image, or per output row when strided), single thread, no epilogue, timed \
+                 like the kernels; each checked against conv1x1's output once per shape and \
+                 layout (relative L2 < {PEER_AGREEMENT:.0e}); their % of peak uses the {0} peak",
+                ctx.peer_peak_isa
+            ),
+        ),
+        (
+            "× peer columns",
+            format!(
+                "GFLOP/s ÷ the peer's GFLOP/s on the same shapes and layout in this run (above \
+                 1: faster than the peer); per shape for the {} generic kernel, in the totals \
+                 for each configuration",
+                ctx.peer_peak_isa
             ),
         ),
     ]

@@ -2,7 +2,8 @@
 //! HTML renderings.
 
 use crate::format;
-use crate::results::{Document, Row, BASELINE_ISA};
+use crate::peers::Peer;
+use crate::results::{self, Document, Row};
 
 use super::charts::{BarChart, Series};
 
@@ -86,7 +87,7 @@ fn series_name(r: &Row) -> String {
     }
 }
 
-/// Rows of one layout arranged as shapes × series (generic kernels and the baseline).
+/// Rows of one layout arranged as shapes × series (generic kernels and the peers).
 struct Grid<'a> {
     shapes: Vec<(String, String)>,
     series: Vec<String>,
@@ -112,10 +113,12 @@ impl<'a> Grid<'a> {
                 series.push(name);
             }
         }
-        // The baseline goes last, whatever order it was measured in.
-        if let Some(i) = series.iter().position(|s| s == BASELINE_ISA) {
-            let b = series.remove(i);
-            series.push(b);
+        // The peers go last, whatever order they were measured in.
+        for peer in Peer::ALL {
+            if let Some(i) = series.iter().position(|s| s == peer.name()) {
+                let p = series.remove(i);
+                series.push(p);
+            }
         }
         let mut cells = vec![vec![None; series.len()]; shapes.len()];
         for r in rows {
@@ -164,7 +167,7 @@ pub fn layouts(doc: &Document) -> Vec<String> {
     out
 }
 
-/// GFLOP/s per shape grouped by ISA (generic kernels and the baseline) for `layout`.
+/// GFLOP/s per shape grouped by ISA (generic kernels and the peers) for `layout`.
 pub fn gflops_chart(doc: &Document, layout: &str) -> BarChart {
     Grid::new(doc, layout).chart(
         format!("GFLOP/s per shape, {layout} (higher is better)"),
@@ -257,11 +260,27 @@ pub fn specialized_table(doc: &Document) -> Option<Table> {
     Some(t)
 }
 
-/// Shapes × series for `layout`: "GFLOP/s (% peak)" per cell.
-pub fn layout_table(doc: &Document, layout: &str) -> Table {
+/// What the per-shape "× peer" columns divide.
+pub fn ratio_note(ours: &str) -> String {
+    format!(
+        "× peer: {ours} generic GFLOP/s ÷ the peer's GFLOP/s on the same shape, same run \
+         (above 1: faster than the peer)."
+    )
+}
+
+/// Shapes × series for `layout`: "GFLOP/s (% peak)" per cell, then per peer a "× peer"
+/// column: the GFLOP/s of `ours` (an ISA's generic kernel) over the peer's.
+pub fn layout_table(doc: &Document, layout: &str, ours: &str) -> Table {
     let grid = Grid::new(doc, layout);
+    let peers: Vec<Peer> = Peer::ALL
+        .into_iter()
+        .filter(|p| grid.series.iter().any(|s| s == p.name()))
+        .collect();
+    let ratio_headers: Vec<String> = peers.iter().map(|p| format!("× {}", p.name())).collect();
     let mut headers: Vec<(&str, bool)> = vec![("shape", false), ("count", true), ("GFLOP", true)];
     headers.extend(grid.series.iter().map(|s| (s.as_str(), true)));
+    headers.extend(ratio_headers.iter().map(|h| (h.as_str(), true)));
+    let column = |name: &str| grid.series.iter().position(|s| s == name);
     let mut t = Table::new(&headers);
     for (i, (_, shape)) in grid.shapes.iter().enumerate() {
         let any = grid.cells[i].iter().flatten().next();
@@ -275,13 +294,22 @@ pub fn layout_table(doc: &Document, layout: &str) -> Table {
                 format!("{:.1} ({}%)", r.gflops, format::percent(r.efficiency))
             }));
         }
+        let ours_row = column(ours).and_then(|c| grid.cells[i][c]);
+        for peer in &peers {
+            let peer_row = column(peer.name()).and_then(|c| grid.cells[i][c]);
+            let ratio = ours_row.zip(peer_row).map(|(o, p)| o.gflops / p.gflops);
+            row.push(results::ratio_cell(ratio));
+        }
         t.rows.push(row);
     }
     t
 }
 
+/// One row per total, with a "× peer" column per peer the totals were compared with.
 pub fn totals_table(doc: &Document) -> Table {
-    let mut t = Table::new(&[
+    let peers = results::peers_in_totals(&doc.totals);
+    let ratio_headers: Vec<String> = peers.iter().map(|p| format!("× {}", p.name())).collect();
+    let mut headers = vec![
         ("suite", false),
         ("layout", false),
         ("isa", false),
@@ -291,9 +319,11 @@ pub fn totals_table(doc: &Document) -> Table {
         ("total time", true),
         ("GFLOP/s", true),
         ("% peak", true),
-    ]);
+    ];
+    headers.extend(ratio_headers.iter().map(|h| (h.as_str(), true)));
+    let mut t = Table::new(&headers);
     for x in &doc.totals {
-        t.rows.push(vec![
+        let mut row = vec![
             x.suite.clone(),
             x.layout.clone(),
             x.isa.clone(),
@@ -307,7 +337,11 @@ pub fn totals_table(doc: &Document) -> Table {
             format::duration(x.total_s),
             format!("{:.1}", x.gflops),
             format::percent(x.efficiency),
-        ]);
+        ];
+        for peer in &peers {
+            row.push(results::ratio_cell(x.vs_peers.get(peer.name()).copied()));
+        }
+        t.rows.push(row);
     }
     t
 }
