@@ -85,7 +85,14 @@ mod aarch64 {
             .filter(|k| k.isa == Isa::Neon && !k.specialized())
             .map(|k| k.name)
             .collect();
-        assert_eq!(names, ["f32_nchw_8x12__neon", "f32_nhwc_8x12__neon"]);
+        assert_eq!(
+            names,
+            [
+                "f32_nchw_8x12__neon",
+                "f32_nhwc_8x12__neon",
+                "f32_nchw_cv_8x12__neon"
+            ]
+        );
     }
 }
 
