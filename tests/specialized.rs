@@ -1,8 +1,8 @@
 //! Every specialized kernel this CPU can run, against the f64 reference: stride 1 and 2,
 //! batch 1 and 3, every epilogue, on small images that still cover a full register tile plus
 //! a tail on the kernel's constant path. Outputs start as NaN, so an element a kernel forgets
-//! to write fails. Under `CONV1X1_TEST_QUICK` (emulators) fewer cases and only the smaller
-//! pairs run; the native run checks every kernel.
+//! to write fails. Every kernel is checked on every leg; under `CONV1X1_TEST_QUICK`
+//! (emulators) with fewer cases per kernel.
 
 mod common;
 
@@ -10,35 +10,10 @@ use common::*;
 use conv1x1::suite::suite;
 use conv1x1::{dispatch, Dims, KernelInfo, KernelKind, Layout, Plan};
 
-/// Weights (Cin·Cout) above which `CONV1X1_TEST_QUICK` (set under emulators, where the f64
-/// reference runs some hundred times slower) skips a kernel: native runs check every kernel,
-/// emulated runs the smaller pairs and at least the smallest one of each ISA and layout.
-const QUICK_MAX_WEIGHTS: usize = 1 << 18;
-
 /// The specialized kernels this CPU supports.
 fn specialized_kernels() -> Vec<&'static KernelInfo> {
     conv1x1::kernels()
         .filter(|k| k.specialized() && dispatch::is_supported(k.isa))
-        .collect()
-}
-
-/// The kernels to check: all of them, or under `quick` the small ones.
-fn kernels_to_check() -> Vec<&'static KernelInfo> {
-    let all = specialized_kernels();
-    if !quick() {
-        return all;
-    }
-    let weights = |k: &KernelInfo| k.cin.unwrap() * k.cout.unwrap();
-    all.iter()
-        .copied()
-        .filter(|k| {
-            let smallest = all
-                .iter()
-                .filter(|o| (o.isa, o.layout) == (k.isa, k.layout))
-                .map(|o| weights(o))
-                .min();
-            weights(k) <= QUICK_MAX_WEIGHTS || smallest == Some(weights(k))
-        })
         .collect()
 }
 
@@ -85,7 +60,7 @@ fn cases(kernel: &KernelInfo, own: usize) -> Vec<(usize, usize, (usize, usize))>
 
 #[test]
 fn every_specialized_kernel_matches_reference() {
-    let kernels = kernels_to_check();
+    let kernels = specialized_kernels();
     let mut seed = 1;
     for (index, kernel) in kernels.iter().enumerate() {
         let (cin, cout) = (kernel.cin.unwrap(), kernel.cout.unwrap());
