@@ -9,15 +9,31 @@ mod common;
 
 use std::sync::Barrier;
 
-use common::{generic_kernels, isas, TOLERANCE};
+use common::{generic_kernels, isas, quick, TOLERANCE};
 use conv1x1::reference::{conv1x1_reference, relative_l2_error};
 use conv1x1::{Activation, ConvSpec, Dims, Isa, KernelKind, Layout, Plan, WorkItem};
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
-const THREADS: usize = if cfg!(miri) { 3 } else { 8 };
-const MAX_ITEMS: usize = if cfg!(miri) { 4 } else { 8 };
+/// Threads sharing a plan, and the largest work-item count tried: fewer under Miri and
+/// emulators (`CONV1X1_TEST_QUICK`), where each run costs far more.
+fn threads() -> usize {
+    if cfg!(miri) {
+        3
+    } else if quick() {
+        4
+    } else {
+        8
+    }
+}
+fn max_items() -> usize {
+    if cfg!(miri) || quick() {
+        4
+    } else {
+        8
+    }
+}
 
 /// (Cin, Cout, dims, stride): many pixel units; few pixel units (the split also cuts the
 /// output channels); a strided one with tails everywhere.
@@ -26,7 +42,7 @@ fn shapes() -> Vec<(usize, usize, Dims, usize)> {
         vec![(3, 9, Dims::new(2, 4, 5), 1), (2, 5, Dims::new(1, 5, 3), 2)]
     } else {
         vec![
-            (16, 24, Dims::new(2, 28, 28), 1),
+            (16, 24, Dims::new(2, if quick() { 14 } else { 28 }, 28), 1),
             (64, 200, Dims::new(1, 7, 7), 1),
             (37, 70, Dims::new(3, 9, 13), 2),
         ]
@@ -111,19 +127,21 @@ fn for_each_setup(mut f: impl FnMut(&Setup, &str)) {
     }
 }
 
-/// `THREADS` threads share one plan, each with its own input, residual and output, released
+/// `threads()` threads share one plan, each with its own input, residual and output, released
 /// together by a barrier and each running its convolution several times.
 #[test]
 fn one_plan_shared_by_many_threads() {
     for_each_setup(|s, name| {
         let mut rng = SmallRng::seed_from_u64(99);
         let in_len = s.plan.input_len(s.dims).unwrap();
-        let inputs: Vec<Vec<f32>> = (0..THREADS).map(|_| random_vec(&mut rng, in_len)).collect();
-        let residuals: Vec<Vec<f32>> = (0..THREADS)
+        let inputs: Vec<Vec<f32>> = (0..threads())
+            .map(|_| random_vec(&mut rng, in_len))
+            .collect();
+        let residuals: Vec<Vec<f32>> = (0..threads())
             .map(|_| random_vec(&mut rng, s.out_len))
             .collect();
         // Single-threaded results first, each checked against the reference.
-        let expected: Vec<Vec<f32>> = (0..THREADS)
+        let expected: Vec<Vec<f32>> = (0..threads())
             .map(|t| {
                 let mut out = vec![f32::NAN; s.out_len];
                 s.plan
@@ -143,10 +161,10 @@ fn one_plan_shared_by_many_threads() {
                 out
             })
             .collect();
-        let reps = if cfg!(miri) { 1 } else { 5 };
-        let barrier = Barrier::new(THREADS);
+        let reps = if cfg!(miri) || quick() { 1 } else { 5 };
+        let barrier = Barrier::new(threads());
         std::thread::scope(|scope| {
-            for t in 0..THREADS {
+            for t in 0..threads() {
                 let (plan, barrier) = (&s.plan, &barrier);
                 let (input, residual, want) = (&inputs[t], &residuals[t], &expected[t]);
                 scope.spawn(move || {
@@ -163,7 +181,7 @@ fn one_plan_shared_by_many_threads() {
     });
 }
 
-/// Splits into 1..=MAX_ITEMS work items, shuffled and dealt to threads, give bitwise the
+/// Splits into 1..=`max_items()` work items, shuffled and dealt to threads, give bitwise the
 /// result of `run`; through the safe iterator and through the raw entry point.
 #[test]
 fn work_items_in_any_order_on_any_thread() {
@@ -176,7 +194,7 @@ fn work_items_in_any_order_on_any_thread() {
             .run(s.dims, &input, &mut whole, Some(&residual))
             .unwrap();
 
-        for max_items in 1..=MAX_ITEMS {
+        for max_items in 1..=max_items() {
             let mut out = vec![f32::NAN; s.out_len];
             let items = s
                 .plan
@@ -187,9 +205,9 @@ fn work_items_in_any_order_on_any_thread() {
             assert_eq!(count, s.plan.work_item_count(s.dims, max_items).unwrap());
             let mut items: Vec<WorkItem> = items.collect();
             items.shuffle(&mut rng);
-            let mut per_thread: Vec<Vec<WorkItem>> = (0..THREADS).map(|_| Vec::new()).collect();
+            let mut per_thread: Vec<Vec<WorkItem>> = (0..threads()).map(|_| Vec::new()).collect();
             for (i, item) in items.into_iter().enumerate() {
-                per_thread[i % THREADS].push(item);
+                per_thread[i % threads()].push(item);
             }
             std::thread::scope(|scope| {
                 for mine in per_thread {
@@ -225,8 +243,8 @@ fn run_raw_on_threads(
     let out_len = out.len();
     let out_ptr = OutPtr(out.as_mut_ptr());
     std::thread::scope(|scope| {
-        for t in 0..THREADS {
-            let mine: Vec<usize> = order.iter().copied().skip(t).step_by(THREADS).collect();
+        for t in 0..threads() {
+            let mine: Vec<usize> = order.iter().copied().skip(t).step_by(threads()).collect();
             scope.spawn(move || {
                 let out_ptr = out_ptr;
                 for index in mine {
