@@ -29,7 +29,10 @@ for target in $(cargo +nightly fuzz list); do
     # Inputs up to 256 bytes from the start (-len_control=0): a case with a few special values
     # takes about 40, and short runs should not spend their time on tiny inputs. -timeout:
     # seconds per input.
-    if ! cargo +nightly fuzz run --debug-assertions "$target" "fuzz/corpus/$target" -- \
+    # --dev: unoptimized (debug assertions and overflow checks on), with AddressSanitizer.
+    # An optimized sanitized build of the kernels takes over ten minutes on two cores; fuzz
+    # inputs are small shapes, so unoptimized code still runs thousands of them a minute.
+    if ! cargo +nightly fuzz run --dev "$target" "fuzz/corpus/$target" -- \
         -max_total_time="$seconds" -max_len=256 -len_control=0 -timeout=20 \
         -rss_limit_mb=4096 -print_final_stats=1 "${dict[@]}"; then
         echo "fuzz.sh: $target failed; inputs in fuzz/artifacts/$target/:" >&2

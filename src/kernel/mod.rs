@@ -34,8 +34,8 @@ pub(crate) struct Epilogue {
     pub hi: f32,
 }
 
-/// One NCHW block: `panels` panels of MR output channels × `n` consecutive output pixels of
-/// one run (pixels whose input positions are `x_ps` elements apart).
+/// One NCHW block: `panels` panels of MR output channels × `n` consecutive output pixels
+/// (unstrided: consecutive input pixels too; strided: see `gather`).
 ///
 /// Every pointer is valid for exactly the elements this description implies and no more:
 /// the kernel must not read input pixels past `n` (masked or narrower loads in tails).
@@ -55,7 +55,8 @@ pub(crate) struct NchwBlock {
     pub x: *const f32,
     /// Elements between consecutive input channels (H·W).
     pub x_cs: usize,
-    /// Elements between consecutive pixels of the run in the input (the horizontal stride).
+    /// The horizontal stride: 1 for blocks that are not gathered. Specialized kernels check
+    /// it against their constant stride.
     pub x_ps: usize,
     /// Pixels in the run.
     pub n: usize,
@@ -74,7 +75,7 @@ pub(crate) struct NchwBlock {
     /// image in `map`'s flat order, possibly spanning output rows, and `x` points at the
     /// block's first input channel at pixel 0 of the image. The kernel copies each pixel
     /// tile's inputs into a contiguous buffer once and runs every panel from it (see
-    /// `nchw_tile::gathered_tiles`). `x_ps` is then unused.
+    /// `nchw_tile::gathered_tiles`).
     pub gather: bool,
     /// Output-to-input pixel map of a gathered block.
     pub map: PixelMap,

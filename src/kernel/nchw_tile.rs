@@ -1,9 +1,10 @@
 //! The NCHW microkernel, written once for every ISA (see `simd.rs`).
 //!
 //! Register tile: MR output channels × NV vectors of pixels. Per input channel the kernel
-//! loads NV vectors of pixels straight from the caller's input plane (masked in the tail,
-//! stride-2 by load-and-compact, other strides lane by lane), broadcasts MR packed weights
-//! and issues MR·NV FMAs into accumulators that stay in registers for the whole `k` loop.
+//! loads NV vectors of pixels straight from the caller's input plane (masked in the tail),
+//! broadcasts MR packed weights and issues MR·NV FMAs into accumulators that stay in
+//! registers for the whole `k` loop. Strided convolutions first copy each pixel tile's
+//! inputs into a contiguous buffer (`gathered_tiles`) and run the same tiles from it.
 
 use std::mem::MaybeUninit;
 
@@ -23,20 +24,16 @@ pub(crate) unsafe fn nchw_block<S: Simd, const MR: usize, const NV: usize>(
     k: usize,
 ) {
     if b.gather {
-        return gathered_tiles::<S, MR, NV>(b, k);
-    }
-    match b.x_ps {
-        1 => pixel_tiles::<S, MR, NV, 1>(b, k),
-        2 => pixel_tiles::<S, MR, NV, 2>(b, k),
-        _ => pixel_tiles::<S, MR, NV, 0>(b, k),
+        gathered_tiles::<S, MR, NV>(b, k)
+    } else {
+        // Blocks that are not gathered are unstrided (the driver gathers every strided one).
+        debug_assert_eq!(b.x_ps, 1);
+        pixel_tiles::<S, MR, NV>(b, k)
     }
 }
 
 #[inline(always)]
-unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize, const PS: usize>(
-    b: &NchwBlock,
-    k: usize,
-) {
+unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, k: usize) {
     let nr = NV * S::LANES;
     let mut p = 0;
     while p < b.n {
@@ -44,10 +41,9 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize, const PS: usize
         // The input channels of this run are separate streams H·W apart, too many for the
         // hardware prefetcher: while the first panel of this tile computes, prefetch the next
         // tile's pixels of every channel so the later panels' loads hit in cache.
-        // After the last tile, prefetch the start of the next block (the next output row when
-        // strided).
+        // After the last tile, prefetch the start of the next block.
         let (ahead, next) = if p + n < b.n {
-            (b.x.wrapping_add((p + n) * b.x_ps), nr.min(b.n - p - n))
+            (b.x.wrapping_add(p + n), nr.min(b.n - p - n))
         } else {
             (b.x_next, b.n_next)
         };
@@ -55,12 +51,12 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize, const PS: usize
             let m = if j + 1 == b.panels { b.m_last } else { MR };
             if n == nr {
                 if j == 0 && next > 0 {
-                    tile::<S, MR, NV, PS, true, true>(b, k, k, j, p, m, n, ahead, next);
+                    tile::<S, MR, NV, true, true>(b, k, k, j, p, m, n, ahead, next);
                 } else {
-                    tile::<S, MR, NV, PS, true, false>(b, k, k, j, p, m, n, ahead, 0);
+                    tile::<S, MR, NV, true, false>(b, k, k, j, p, m, n, ahead, 0);
                 }
             } else {
-                tail_tile::<S, MR, NV, PS>(b, k, k, j, p, m, n);
+                tail_tile::<S, MR, NV>(b, k, k, j, p, m, n);
             }
         }
         p += n;
@@ -70,7 +66,7 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize, const PS: usize
 /// A narrower tile for the pixel tail: 17 leftover pixels cost 2 vectors, not NV.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn tail_tile<S: Simd, const MR: usize, const NV: usize, const PS: usize>(
+unsafe fn tail_tile<S: Simd, const MR: usize, const NV: usize>(
     b: &NchwBlock,
     k: usize,
     k_stride: usize,
@@ -84,8 +80,7 @@ unsafe fn tail_tile<S: Simd, const MR: usize, const NV: usize, const PS: usize>(
     if S::LANES > 1 && n * MR.div_ceil(S::LANES) < MR {
         match n {
             1 => channel_tile::<S, MR, 1>(b, k, k_stride, j, p, m, n),
-            2 => channel_tile::<S, MR, 2>(b, k, k_stride, j, p, m, n),
-            3 | 4 => channel_tile::<S, MR, 4>(b, k, k_stride, j, p, m, n),
+            2..=4 => channel_tile::<S, MR, 4>(b, k, k_stride, j, p, m, n),
             5..=8 => channel_tile::<S, MR, 8>(b, k, k_stride, j, p, m, n),
             _ => channel_tile::<S, MR, 16>(b, k, k_stride, j, p, m, n),
         }
@@ -93,10 +88,10 @@ unsafe fn tail_tile<S: Simd, const MR: usize, const NV: usize, const PS: usize>(
     }
     let none = std::ptr::null();
     match n.div_ceil(S::LANES) {
-        1 => tile::<S, MR, 1, PS, false, false>(b, k, k_stride, j, p, m, n, none, 0),
-        2 => tile::<S, MR, 2, PS, false, false>(b, k, k_stride, j, p, m, n, none, 0),
-        3 => tile::<S, MR, 3, PS, false, false>(b, k, k_stride, j, p, m, n, none, 0),
-        _ => tile::<S, MR, NV, PS, false, false>(b, k, k_stride, j, p, m, n, none, 0),
+        1 => tile::<S, MR, 1, false, false>(b, k, k_stride, j, p, m, n, none, 0),
+        2 => tile::<S, MR, 2, false, false>(b, k, k_stride, j, p, m, n, none, 0),
+        3 => tile::<S, MR, 3, false, false>(b, k, k_stride, j, p, m, n, none, 0),
+        _ => tile::<S, MR, NV, false, false>(b, k, k_stride, j, p, m, n, none, 0),
     }
 }
 
@@ -136,7 +131,7 @@ unsafe fn channel_tile<S: Simd, const MR: usize, const NT: usize>(
     // (and the packed bias MR values) per panel, and masked loads read only those.
     let mut xs = [b.x; NT];
     unroll!(i in NT => {
-        xs[i] = b.x.add((p + i.min(n - 1)) * b.x_ps);
+        xs[i] = b.x.add(p + i.min(n - 1));
     });
     let y = b.y.add(j * MR * b.y_cs + p);
     // 16 columns so that every index `unroll!` can form is in bounds; only ⌈MR/LANES⌉ are
@@ -244,9 +239,9 @@ unsafe fn gathered_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBloc
             for j in 0..b.panels {
                 let m = if j + 1 == b.panels { b.m_last } else { MR };
                 if n == nr {
-                    tile::<S, MR, NV, 1, true, false>(&sub, kk, k, j, 0, m, n, buf, 0);
+                    tile::<S, MR, NV, true, false>(&sub, kk, k, j, 0, m, n, buf, 0);
                 } else {
-                    tail_tile::<S, MR, NV, 1>(&sub, kk, k, j, 0, m, n);
+                    tail_tile::<S, MR, NV>(&sub, kk, k, j, 0, m, n);
                 }
             }
             k0 += kk;
@@ -312,7 +307,6 @@ unsafe fn tile<
     S: Simd,
     const MR: usize,
     const NV: usize,
-    const PS: usize,
     const FULL: bool,
     const PREFETCH: bool,
 >(
@@ -327,14 +321,12 @@ unsafe fn tile<
     next: usize,
 ) {
     let lanes = S::LANES;
-    let mut valid = [0usize; NV];
     let mut masks = [S::mask(0); NV];
     unroll!(v in NV => {
-        valid[v] = n.saturating_sub(v * lanes).min(lanes);
-        masks[v] = S::mask(valid[v]);
+        masks[v] = S::mask(n.saturating_sub(v * lanes).min(lanes));
     });
     // SAFETY (all pointer arithmetic below): channel rows i < m of panel j exist in the output
-    // and residual; pixel lanes below valid[v] are pixels of this run; packed panels hold MR
+    // and residual; pixel lanes within masks[v] are pixels of this run; packed panels hold MR
     // weights per input channel for every kk < k. A tail tile may have vectors with no valid
     // lane (a 5-pixel tail in an 8-vector scalar tile): their addresses can lie past the end
     // of the caller's buffer, so per-vector offsets use `wrapping_add` (forming such an
@@ -353,9 +345,9 @@ unsafe fn tile<
         });
     }
     let w = b.w.add(j * k_stride * MR);
-    let x = b.x.add(p * b.x_ps);
+    let x = b.x.add(p);
     // Cache lines of the next tile's pixels per input channel (PREFETCH only).
-    let next_lines = (next * b.x_ps).div_ceil(64 / 4);
+    let next_lines = next.div_ceil(64 / 4);
     for kk in 0..k {
         let xk = x.add(kk * b.x_cs);
         if PREFETCH {
@@ -366,14 +358,8 @@ unsafe fn tile<
         }
         let mut xv = [S::zero(); NV];
         unroll!(v in NV => {
-            let src = xk.wrapping_add(v * lanes * b.x_ps);
-            let count = if FULL { lanes } else { valid[v] };
-            xv[v] = match PS {
-                1 if FULL => S::load(src),
-                1 => S::load_masked(src, masks[v]),
-                2 => S::load_stride2(src, count),
-                _ => S::load_strided(src, b.x_ps, count),
-            };
+            let src = xk.wrapping_add(v * lanes);
+            xv[v] = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
         });
         let wk = w.add(kk * MR);
         unroll!(i in MR => {

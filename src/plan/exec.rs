@@ -104,80 +104,44 @@ unsafe fn nchw_image(
                 } else {
                     mr
                 };
-                if gather {
-                    // Strided: one gathered block over the whole pixel chunk (tiles may cross
-                    // output rows; the kernel copies each tile's inputs once).
-                    let out_off = pc * mr * geo.pout + q0;
-                    kernel(&NchwBlock {
-                        k,
-                        w: w_block.add(pc * k * mr),
-                        bias: match (&plan.bias, ep.finish) {
-                            (Some(b), true) => b.as_ptr().add(pc * mr),
-                            _ => ptr::null(),
-                        },
-                        panels: pe - pc,
-                        m_last,
-                        x: x_img.add(k0 * geo.pin),
-                        x_cs: geo.pin,
-                        x_ps: map.sw,
-                        n: q1 - q0,
-                        y: y_img.add(out_off),
-                        y_cs: geo.pout,
-                        r: if r_img.is_null() || !ep.finish {
-                            ptr::null()
-                        } else {
-                            r_img.add(out_off)
-                        },
-                        x_next: ptr::null(),
-                        n_next: 0,
-                        gather: true,
-                        map,
-                        p0: q0,
-                        ep,
-                    });
-                    continue;
-                }
-                let mut all_runs = runs(&map, q0, q1).peekable();
-                while let Some((run0, run1)) = all_runs.next() {
-                    let in_pixel = map.input_pixel(run0);
-                    // Prefetch hint for the block after this one: the next run, or the start
-                    // of the next pixel chunk.
-                    let (next0, next1) = match all_runs.peek() {
-                        Some(&r) => r,
-                        None => (q1, (q1 + info.nr).min(p1)),
-                    };
-                    let x_next =
-                        x_img.wrapping_add(k0 * geo.pin + map.input_pixel(next0.min(geo.pout - 1)));
-                    let out_off = pc * mr * geo.pout + run0;
-                    let block = NchwBlock {
-                        k,
-                        w: w_block.add(pc * k * mr),
-                        bias: match (&plan.bias, ep.finish) {
-                            (Some(b), true) => b.as_ptr().add(pc * mr),
-                            _ => ptr::null(),
-                        },
-                        panels: pe - pc,
-                        m_last,
-                        x: x_img.add(k0 * geo.pin + in_pixel),
-                        x_cs: geo.pin,
-                        x_ps: map.sw,
-                        n: run1 - run0,
-                        y: y_img.add(out_off),
-                        y_cs: geo.pout,
-                        r: if r_img.is_null() || !ep.finish {
-                            ptr::null()
-                        } else {
-                            r_img.add(out_off)
-                        },
-                        x_next,
-                        n_next: (next1 - next0).min(info.nr),
-                        gather: false,
-                        map,
-                        p0: run0,
-                        ep,
-                    };
-                    kernel(&block);
-                }
+                // One block over the whole pixel chunk. Strided convolutions gather (tiles may
+                // cross output rows; the kernel copies each tile's inputs once): `x` is then
+                // the image at the block's first channel, else its first pixel too.
+                let out_off = pc * mr * geo.pout + q0;
+                let x_chan = x_img.add(k0 * geo.pin);
+                // Prefetch hint for the block after this one: the next pixel chunk.
+                let next = (q1 + info.nr).min(p1) - q1;
+                kernel(&NchwBlock {
+                    k,
+                    w: w_block.add(pc * k * mr),
+                    bias: match (&plan.bias, ep.finish) {
+                        (Some(b), true) => b.as_ptr().add(pc * mr),
+                        _ => ptr::null(),
+                    },
+                    panels: pe - pc,
+                    m_last,
+                    x: if gather { x_chan } else { x_chan.add(q0) },
+                    x_cs: geo.pin,
+                    x_ps: map.sw,
+                    n: q1 - q0,
+                    y: y_img.add(out_off),
+                    y_cs: geo.pout,
+                    r: if r_img.is_null() || !ep.finish {
+                        ptr::null()
+                    } else {
+                        r_img.add(out_off)
+                    },
+                    x_next: if gather {
+                        ptr::null()
+                    } else {
+                        x_chan.wrapping_add(q1)
+                    },
+                    n_next: if gather { 0 } else { next },
+                    gather,
+                    map,
+                    p0: q0,
+                    ep,
+                });
             }
         }
     }
@@ -263,24 +227,4 @@ fn pixel_map(plan: &Plan, geo: &Geometry) -> PixelMap {
         sh: plan.spec.stride_h,
         sw: plan.spec.stride_w,
     }
-}
-
-/// Splits output pixels `q0..q1` into runs whose input pixels are equally spaced: the whole
-/// range at stride 1, else one run per output row.
-fn runs(map: &PixelMap, q0: usize, q1: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let contiguous = map.sh == 1 && map.sw == 1;
-    let mut p = q0;
-    std::iter::from_fn(move || {
-        if p >= q1 {
-            return None;
-        }
-        let end = if contiguous {
-            q1
-        } else {
-            ((p / map.wout + 1) * map.wout).min(q1)
-        };
-        let run = (p, end);
-        p = end;
-        Some(run)
-    })
 }
