@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every cargo-fuzz target in fuzz/ for FUZZ_SECONDS (default 60) each, built with
+# Runs every cargo-fuzz target in fuzz/ for FUZZ_SECONDS (default 30) each, built with
 # AddressSanitizer, debug assertions and overflow checks. A crash, a sanitizer report, a
 # panic (a failed check of the target's oracle or a panic inside the library), a timeout of
 # one input or running out of memory fails the script and leaves the input in
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-seconds="${FUZZ_SECONDS:-60}"
+seconds="${FUZZ_SECONDS:-30}"
 # The nightly toolchain (and its components) cannot be downloaded on every machine: where it
 # is missing and cannot be installed, say so loudly and skip, unless REQUIRE_NIGHTLY=1.
 skip() {

@@ -344,6 +344,18 @@ unsafe fn tile<
             }
         });
     }
+    if !b.ep.load_c {
+        // The first k block writes output lines that may not be in any cache (a fresh output
+        // buffer, or a batch larger than L2): fetch them for writing now, so the stores after
+        // the k loop find them (measured: see benches/README.md).
+        unroll!(i in MR => {
+            if i < m {
+                unroll!(v in NV => {
+                    S::prefetch_write(y.wrapping_add(i * b.y_cs + v * lanes));
+                });
+            }
+        });
+    }
     let w = b.w.add(j * k_stride * MR);
     let x = b.x.add(p);
     // Cache lines of the next tile's pixels per input channel (PREFETCH only).

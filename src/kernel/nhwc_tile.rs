@@ -40,6 +40,17 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
         let mut p = b.p0;
         while p < b.p1 {
             let m = MR.min(b.p1 - p);
+            if j == 0 && !CS {
+                // First pass over these pixels: prefetch the next tile's inputs (k channels
+                // of each of its pixels) while this tile computes.
+                let next = p + m;
+                for q in next..(next + MR).min(b.p1) {
+                    let row = b.x.wrapping_add(b.map.input_pixel(q) * b.x_ps);
+                    for line in 0..k.div_ceil(16) {
+                        S::prefetch(row.wrapping_add(line * 16));
+                    }
+                }
+            }
             if n == nr {
                 tile::<S, MR, NV, true, CS>(b, nr, k, j, p, m, n);
             } else {
@@ -127,6 +138,17 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool, cons
     } else {
         n.next_multiple_of(lanes)
     };
+    if !b.ep.load_c && !CS {
+        // The first k block writes output lines that may not be in any cache: fetch them for
+        // writing now, so the stores after the k loop find them (see `nchw_tile.rs`).
+        unroll!(i in MR => {
+            if i < m {
+                unroll!(v in NV => {
+                    S::prefetch_write(ys[i].wrapping_add(v * lanes));
+                });
+            }
+        });
+    }
     let w = b.w.add(j * k * nr_full);
     for kk in 0..k {
         let wk = w.add(kk * stored);

@@ -40,6 +40,12 @@ pub(crate) trait Simd {
     #[inline(always)]
     unsafe fn prefetch(_p: *const f32) {}
 
+    /// Hints that the cache line holding `p` will be written soon (fetch it for ownership into
+    /// L1), so that stores to output lines that are not in cache do not wait for them. Never
+    /// faults; `p` may point anywhere. Default: no hint.
+    #[inline(always)]
+    unsafe fn prefetch_write(_p: *mut f32) {}
+
     /// Lanes `l < valid` from `p + l·stride`, zero elsewhere (any stride; used for stride ≥ 3).
     #[inline(always)]
     unsafe fn load_strided(p: *const f32, stride: usize, valid: usize) -> Self::V {

@@ -75,4 +75,9 @@ impl Simd for Avx2 {
     unsafe fn prefetch(p: *const f32) {
         _mm_prefetch::<_MM_HINT_T1>(p.cast::<i8>())
     }
+    #[inline(always)]
+    unsafe fn prefetch_write(p: *mut f32) {
+        // PREFETCHW: a no-op on CPUs without it.
+        _mm_prefetch::<_MM_HINT_ET0>(p.cast::<i8>())
+    }
 }

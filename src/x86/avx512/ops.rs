@@ -74,6 +74,11 @@ impl Simd for Avx512 {
         _mm_prefetch::<_MM_HINT_T1>(p.cast::<i8>())
     }
     #[inline(always)]
+    unsafe fn prefetch_write(p: *mut f32) {
+        // PREFETCHW: a no-op on CPUs without it.
+        _mm_prefetch::<_MM_HINT_ET0>(p.cast::<i8>())
+    }
+    #[inline(always)]
     unsafe fn load_strided(p: *const f32, stride: usize, valid: usize) -> __m512 {
         // Lane offsets l·stride must fit the gather's i32 indices; else go lane by lane.
         if stride <= (i32::MAX as usize) / 16 {
