@@ -7,7 +7,7 @@ use anyhow::Result;
 use conv1x1::suite::Shape;
 use conv1x1::KernelKind;
 
-use crate::args::{BenchArgs, TIMED_CALL};
+use crate::args::BenchArgs;
 use crate::engine::{Engine, Subject, Workload};
 use crate::format;
 use crate::peers::Peer;
@@ -38,16 +38,7 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
         args.workload.quiet,
         jobs,
     )?;
-    let doc_head = |engine: &Engine| Document {
-        cpu: crate::cpu::model(),
-        arch: crate::cpu::arch().to_string(),
-        command: format::command_line(),
-        timed_call: TIMED_CALL.to_string(),
-        min_time_s: args.min_time,
-        peak_gflops: engine.peaks(),
-        results: Vec::new(),
-        totals: Vec::new(),
-    };
+    let doc_head = |engine: &Engine| engine.document(args.min_time, Vec::new(), Vec::new());
     if !args.json {
         let doc = doc_head(&engine);
         engine.suspend(|| write!(out, "{}", header(&doc, threads)))?;

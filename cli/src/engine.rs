@@ -11,11 +11,11 @@ use conv1x1::suite::{self, Shape};
 use conv1x1::{dispatch, peak, Dims, Isa, KernelInfo, KernelKind, Layout, Plan};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::args::WorkloadArgs;
+use crate::args::{WorkloadArgs, TIMED_CALL};
 use crate::measure::{median_time, InputRing, Sample};
 use crate::peers::{self, Peer};
 use crate::pool;
-use crate::results::{efficiency, Row};
+use crate::results::{efficiency, Document, Row, Total};
 use crate::rng::Rng;
 
 /// Peak measurement: the best of many short runs. On a shared machine a few long runs are
@@ -151,6 +151,20 @@ impl Engine {
             .iter()
             .map(|(i, p)| (i.name().to_string(), *p))
             .collect()
+    }
+
+    /// A results document for this machine and command line, with this engine's peaks.
+    pub fn document(&self, min_time_s: f64, results: Vec<Row>, totals: Vec<Total>) -> Document {
+        Document {
+            cpu: crate::cpu::model(),
+            arch: crate::cpu::arch().to_string(),
+            command: crate::format::command_line(),
+            timed_call: TIMED_CALL.to_string(),
+            min_time_s,
+            peak_gflops: self.peaks(),
+            results,
+            totals,
+        }
     }
 
     /// The single-core peak rows of ISA `name` are compared with (the best ISA's for a

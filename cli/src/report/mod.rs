@@ -13,7 +13,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use conv1x1::{dispatch, KernelKind, Layout};
 
-use crate::args::{ReportArgs, TIMED_CALL};
+use crate::args::ReportArgs;
 use crate::engine::PEER_AGREEMENT;
 use crate::engine::{has_specialized, Engine, Subject, Workload};
 use crate::format;
@@ -78,16 +78,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<()> {
 
     let totals = results::totals(&rows, &workload.suite_sizes(), |isa| engine.peak_of(isa));
     let ctx = ReportData {
-        doc: Document {
-            cpu: crate::cpu::model(),
-            arch: crate::cpu::arch().to_string(),
-            command: format::command_line(),
-            timed_call: TIMED_CALL.to_string(),
-            min_time_s: args.min_time,
-            peak_gflops: engine.peaks(),
-            results: rows,
-            totals,
-        },
+        doc: engine.document(args.min_time, rows, totals),
         features: crate::cpu::features(),
         threads,
         peer_peak_isa: engine.peer_peak_isa().name().to_string(),
