@@ -9,15 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 seconds="${FUZZ_SECONDS:-30}"
-# The nightly toolchain (and its components) cannot be downloaded on every machine: where it
-# is missing and cannot be installed, say so loudly and skip, unless REQUIRE_NIGHTLY=1.
-skip() {
-    echo "$(basename "$0"): SKIPPED: $*" >&2
-    [ "${REQUIRE_NIGHTLY:-0}" = 1 ] && exit 1
-    exit 0
-}
-rustup toolchain list | grep -q '^nightly' ||
-    rustup toolchain install nightly --profile minimal || skip "no nightly toolchain"
+source .ci/nightly.sh
+need_nightly
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 
 start=$SECONDS

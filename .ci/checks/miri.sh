@@ -10,16 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-# The nightly toolchain (and its components) cannot be downloaded on every machine: where it
-# is missing and cannot be installed, say so loudly and skip, unless REQUIRE_NIGHTLY=1.
-skip() {
-    echo "$(basename "$0"): SKIPPED: $*" >&2
-    [ "${REQUIRE_NIGHTLY:-0}" = 1 ] && exit 1
-    exit 0
-}
+source .ci/nightly.sh
 if ! cargo +nightly miri --version >/dev/null 2>&1; then
-    rustup toolchain list | grep -q '^nightly' ||
-        rustup toolchain install nightly --profile minimal || skip "no nightly toolchain"
+    need_nightly
     rustup +nightly component add miri rust-src || skip "no miri component for nightly"
 fi
 cargo +nightly miri setup
