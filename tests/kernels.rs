@@ -111,3 +111,46 @@ fn every_epilogue_on_every_isa() {
         }
     }
 }
+
+/// NCHW pixel tails short enough to run along output channels, several panels at once: tails
+/// of 1, 4 and 7 pixels after whole tiles (48 + n, 16 + n) and alone, output channel counts
+/// whose panels fill groups exactly, partly, and end in a partial panel, one and two blocks
+/// of input channels, every epilogue, stride 1 and 2 (gathered blocks share the tail code).
+#[test]
+#[cfg_attr(miri, ignore = "slow under Miri; see tests/miri_scalar.rs")]
+fn nchw_channel_tails_in_panel_groups() {
+    let mut seed = 500;
+    for (isa, kernel) in generic_kernels(Layout::Nchw) {
+        for (h, w) in [
+            (1, 49),
+            (1, 52),
+            (1, 55),
+            (1, 17),
+            (1, 20),
+            (1, 23),
+            (1, 1),
+            (2, 3),
+        ] {
+            for cout in [20, 64, 76, 130] {
+                for cin in [5, 300] {
+                    for stride in [(1, 1), (1, 2)] {
+                        let epi = EPILOGUES[(seed as usize) % EPILOGUES.len()];
+                        seed += 1;
+                        let (h, w) = (h, w * stride.1);
+                        let case = Case {
+                            isa,
+                            layout: Layout::Nchw,
+                            cin,
+                            cout,
+                            dims: Dims::new(1, h, w),
+                            stride,
+                            epi,
+                            kernel,
+                        };
+                        check_case(&case, seed);
+                    }
+                }
+            }
+        }
+    }
+}

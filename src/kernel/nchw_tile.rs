@@ -54,74 +54,104 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, 
         } else {
             (b.x_next, b.n_next)
         };
-        for j in 0..b.panels {
-            let m = if j + 1 == b.panels { b.m_last } else { MR };
-            if n == nr {
+        if n == nr {
+            for j in 0..b.panels {
+                let m = if j + 1 == b.panels { b.m_last } else { MR };
                 if j == 0 && next > 0 {
                     tile::<S, MR, NV, true, true>(b, k, k, j, p, m, n, ahead, next);
                 } else {
                     tile::<S, MR, NV, true, false>(b, k, k, j, p, m, n, ahead, 0);
                 }
-            } else {
-                tail_tile::<S, MR, NV>(b, k, k, j, p, m, n);
             }
+        } else {
+            tail_tiles::<S, MR, NV>(b, k, k, p, n);
         }
         p += n;
     }
 }
 
-/// A narrower tile for the pixel tail: 17 leftover pixels cost 2 vectors, not NV.
+/// The pixel tail (`n` < NR pixels) of every panel: a narrower tile (17 leftover pixels cost 2
+/// vectors, not NV), or for very few pixels vectors along output channels.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn tail_tile<S: Simd, const MR: usize, const NV: usize>(
+unsafe fn tail_tiles<S: Simd, const MR: usize, const NV: usize>(
     b: &NchwBlock,
     k: usize,
     k_stride: usize,
-    j: usize,
     p: usize,
-    m: usize,
     n: usize,
 ) {
-    // Few pixels: vectors along the panel's output channels instead (see `channel_tile`),
+    // Few pixels: vectors along the panels' output channels instead (see `channel_tile`),
     // when that takes fewer FMAs per input channel (n·⌈MR/LANES⌉ against MR).
-    if S::LANES > 1 && n * MR.div_ceil(S::LANES) < MR {
-        match n {
-            1 => channel_tile::<S, MR, 1>(b, k, k_stride, j, p, m, n),
-            2..=4 => channel_tile::<S, MR, 4>(b, k, k_stride, j, p, m, n),
-            5..=8 => channel_tile::<S, MR, 8>(b, k, k_stride, j, p, m, n),
-            _ => channel_tile::<S, MR, 16>(b, k, k_stride, j, p, m, n),
+    let vpm = MR.div_ceil(S::LANES);
+    // (At most 16 sums per pixel group: n·vpm < MR ≤ 16 for every kernel's MR.)
+    if S::LANES > 1 && n * vpm < MR && n.next_power_of_two().max(4) * vpm <= 16 {
+        let mut j = 0;
+        while j < b.panels {
+            j += match n {
+                1 => channel_tile::<S, MR, 1>(b, k, k_stride, j, p, n),
+                2..=4 => channel_tile::<S, MR, 4>(b, k, k_stride, j, p, n),
+                5..=8 => channel_tile::<S, MR, 8>(b, k, k_stride, j, p, n),
+                _ => channel_tile::<S, MR, 16>(b, k, k_stride, j, p, n),
+            };
         }
         return;
     }
     let none = std::ptr::null();
-    match n.div_ceil(S::LANES) {
-        1 => tile::<S, MR, 1, false, false>(b, k, k_stride, j, p, m, n, none, 0),
-        2 => tile::<S, MR, 2, false, false>(b, k, k_stride, j, p, m, n, none, 0),
-        3 => tile::<S, MR, 3, false, false>(b, k, k_stride, j, p, m, n, none, 0),
-        _ => tile::<S, MR, NV, false, false>(b, k, k_stride, j, p, m, n, none, 0),
+    for j in 0..b.panels {
+        let m = if j + 1 == b.panels { b.m_last } else { MR };
+        match n.div_ceil(S::LANES) {
+            1 => tile::<S, MR, 1, false, false>(b, k, k_stride, j, p, m, n, none, 0),
+            2 => tile::<S, MR, 2, false, false>(b, k, k_stride, j, p, m, n, none, 0),
+            3 => tile::<S, MR, 3, false, false>(b, k, k_stride, j, p, m, n, none, 0),
+            _ => tile::<S, MR, NV, false, false>(b, k, k_stride, j, p, m, n, none, 0),
+        }
     }
 }
 
-/// A tail of `n` < MR pixels with vectors along output channels: per input channel, the
+/// Panels a channel tile of `nt` pixels and `vpm` vectors per panel computes at once: enough
+/// independent FMA chains to cover the FMA latency (a 1-pixel tail of one panel is a single
+/// chain of k dependent FMAs, 4 cycles each), at most 12 accumulators (AVX2 has 16 registers).
+const fn channel_group(nt: usize, vpm: usize) -> usize {
+    let g = 12 / (nt * vpm);
+    if g > 8 {
+        8
+    } else if g < 1 {
+        1
+    } else {
+        g
+    }
+}
+
+/// `n` capped at 16: callers never exceed it, the cap keeps instantiations that are never run
+/// (the scalar ones) within `unroll!`'s limit.
+const fn capped(n: usize) -> usize {
+    if n > 16 {
+        16
+    } else {
+        n
+    }
+}
+
+/// A tail of `n` < MR pixels with vectors along output channels: per input channel, each
 /// panel's MR packed weights as ⌈MR/LANES⌉ vectors times a broadcast of each pixel's input.
 /// A 49-pixel image (48 + 1) then spends one FMA per input channel on its last pixel instead
 /// of MR (one per broadcast weight on a vector with one valid lane). The sums of a pixel are
 /// channel vectors, read and written a plane apart lane by lane; that costs once per k block,
 /// not per input channel. `NT` ≥ n pixels are computed: pixels past `n` repeat the last one
-/// (their reads stay in bounds) and are not stored. Every element gets the same FMA chain
-/// (same order, same operands) as in the pixel-vectorized tile, so results do not depend on
-/// which tile an element falls in.
+/// (their reads stay in bounds) and are not stored. Panels `j0..` are computed together
+/// (`channel_group`), so that their independent FMA chains overlap; past the block's last
+/// panel the group repeats it (reads in bounds, nothing stored). Every element gets the same
+/// FMA chain (same order, same operands) as in the pixel-vectorized tile, so results do not
+/// depend on which tile an element falls in. Returns the number of panels done.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 unsafe fn channel_tile<S: Simd, const MR: usize, const NT: usize>(
     b: &NchwBlock,
     k: usize,
     k_stride: usize,
-    j: usize,
+    j0: usize,
     p: usize,
-    m: usize,
     n: usize,
-) {
+) -> usize {
     const {
         assert!(
             MR.div_ceil(S::LANES) <= 4,
@@ -129,76 +159,93 @@ unsafe fn channel_tile<S: Simd, const MR: usize, const NT: usize>(
         )
     };
     let lanes = S::LANES;
-    // Valid channels of vector `v` among the panel's MR (weights) and its m (outputs).
+    let done = const { channel_group(NT, MR.div_ceil(S::LANES)) }.min(b.panels - j0);
+    // Valid channels of vector `v` among a panel's MR (weights) and panel g's outputs.
     let in_panel = |v: usize| MR.saturating_sub(v * lanes).min(lanes);
-    let valid = |v: usize| m.saturating_sub(v * lanes).min(lanes);
+    let valid = |g: usize, v: usize| {
+        let m = if j0 + g + 1 == b.panels { b.m_last } else { MR };
+        m.saturating_sub(v * lanes).min(lanes)
+    };
     // SAFETY (all pointer arithmetic below): pixels p..p+n of the run exist (pixels past n
-    // repeat pixel p+n−1); channel rows below m of panel j exist in the output and residual,
-    // and strided accesses touch only lanes below `valid(v)`; packed panels hold MR weights
-    // (and the packed bias MR values) per panel, and masked loads read only those.
+    // repeat pixel p+n−1); panels j0..j0+done exist (later group members repeat the last
+    // one); channel rows below `valid` of each exist in the output and residual, and strided
+    // accesses touch only those lanes; packed panels hold MR weights (and the packed bias MR
+    // values) per panel, and masked loads read only those.
     let mut xs = [b.x; NT];
     unroll!(i in NT => {
         xs[i] = b.x.add(p + i.min(n - 1));
     });
-    let y = b.y.add(j * MR * b.y_cs + p);
-    // 16 columns so that every index `unroll!` can form is in bounds; only ⌈MR/LANES⌉ are
-    // used, the rest is optimized away.
-    let mut acc = [[S::zero(); 16]; NT];
+    // 16 entries so that every index `unroll!` can form is in bounds (at most 12 are used).
+    let mut ws = [b.w; 16];
+    let mut ys = [b.y; 16];
+    unroll!(g in channel_group(NT, MR.div_ceil(S::LANES)) => {
+        let j = j0 + g.min(done - 1);
+        ws[g] = b.w.add(j * k_stride * MR);
+        ys[g] = b.y.add(j * MR * b.y_cs + p);
+    });
+    // The group's sums, flat: sum `s` is panel g = s / (NT·vpm), pixel i = s / vpm mod NT,
+    // vector v = s mod vpm (at most 16). Loops run over the flat index, unrolled: nesting
+    // three unrolled loops would expand 16³ copies before dead-code removal.
+    let vpm = const { MR.div_ceil(S::LANES) };
+    let decode = |s: usize| (s / (NT * vpm), (s / vpm) % NT, s % vpm);
+    let mut acc = [S::zero(); 16];
     if b.ep.load_c {
-        unroll!(i in NT => {
-            if i < n {
-                unroll!(v in MR.div_ceil(S::LANES) => {
-                    let src = y.add(i).wrapping_add(v * lanes * b.y_cs);
-                    acc[i][v] = S::load_strided(src, b.y_cs, valid(v));
-                });
+        unroll!(s in capped(channel_group(NT, MR.div_ceil(S::LANES)) * NT * MR.div_ceil(S::LANES)) => {
+            let (g, i, v) = decode(s);
+            if g < done && i < n {
+                let src = ys[g].add(i).wrapping_add(v * lanes * b.y_cs);
+                acc[s] = S::load_strided(src, b.y_cs, valid(g, v));
             }
         });
     }
-    let w = b.w.add(j * k_stride * MR);
     for kk in 0..k {
-        let wk = w.add(kk * MR);
+        let mut xv = [S::zero(); NT];
+        unroll!(i in NT => {
+            xv[i] = S::splat(*xs[i].add(kk * b.x_cs));
+        });
+        // Weight vector v of panel g at `g·vpm + v`.
         let mut wv = [S::zero(); 16];
-        unroll!(v in MR.div_ceil(S::LANES) => {
-            wv[v] = if (v + 1) * lanes <= MR {
-                S::load(wk.add(v * lanes))
+        unroll!(gv in capped(channel_group(NT, MR.div_ceil(S::LANES)) * MR.div_ceil(S::LANES)) => {
+            let (g, v) = (gv / vpm, gv % vpm);
+            let wk = ws[g].add(kk * MR + v * lanes);
+            wv[gv] = if (v + 1) * lanes <= MR {
+                S::load(wk)
             } else {
-                S::load_masked(wk.add(v * lanes), S::mask(in_panel(v)))
+                S::load_masked(wk, S::mask(in_panel(v)))
             };
         });
-        unroll!(i in NT => {
-            let xi = S::splat(*xs[i].add(kk * b.x_cs));
-            unroll!(v in MR.div_ceil(S::LANES) => {
-                acc[i][v] = S::fma(xi, wv[v], acc[i][v]);
-            });
+        unroll!(s in capped(channel_group(NT, MR.div_ceil(S::LANES)) * NT * MR.div_ceil(S::LANES)) => {
+            let (g, i, v) = decode(s);
+            acc[s] = S::fma(xv[i], wv[g * vpm + v], acc[s]);
         });
     }
     let lo = S::splat(b.ep.lo);
     let hi = S::splat(b.ep.hi);
-    unroll!(i in NT => {
-        if i < n {
-            unroll!(v in MR.div_ceil(S::LANES) => {
-                let count = valid(v);
-                if count > 0 {
-                    let mut a = acc[i][v];
-                    if b.ep.finish {
-                        if !b.bias.is_null() {
-                            let bias = b.bias.add(j * MR + v * lanes);
-                            a = S::add(a, S::load_masked(bias, S::mask(count)));
-                        }
-                        if !b.r.is_null() {
-                            let src = b.r.add(j * MR * b.y_cs + p + i);
-                            let src = src.wrapping_add(v * lanes * b.y_cs);
-                            a = S::add(a, S::load_strided(src, b.y_cs, count));
-                        }
-                        if b.ep.clamp {
-                            a = S::clamp(a, lo, hi);
-                        }
-                    }
-                    S::store_strided(y.add(i).wrapping_add(v * lanes * b.y_cs), b.y_cs, count, a);
+    unroll!(s in capped(channel_group(NT, MR.div_ceil(S::LANES)) * NT * MR.div_ceil(S::LANES)) => {
+        let (g, i, v) = decode(s);
+        let count = if g < done && i < n { valid(g, v) } else { 0 };
+        if count > 0 {
+            let j = j0 + g;
+            let mut a = acc[s];
+            if b.ep.finish {
+                if !b.bias.is_null() {
+                    let bias = b.bias.add(j * MR + v * lanes);
+                    a = S::add(a, S::load_masked(bias, S::mask(count)));
                 }
-            });
+                if !b.r.is_null() {
+                    let src = b.r.add(j * MR * b.y_cs + p + i);
+                    let src = src.wrapping_add(v * lanes * b.y_cs);
+                    a = S::add(a, S::load_strided(src, b.y_cs, count));
+                }
+                if b.ep.clamp {
+                    a = S::clamp(a, lo, hi);
+                }
+            }
+            let dst = ys[g].add(i).wrapping_add(v * lanes * b.y_cs);
+            S::store_strided(dst, b.y_cs, count, a);
         }
     });
+    done
 }
 
 /// Strided (gathered) blocks, see [`NchwBlock::gather`]: for each pixel tile, copy its inputs
@@ -243,13 +290,13 @@ unsafe fn gathered_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBloc
                 ep,
                 ..*b
             };
-            for j in 0..b.panels {
-                let m = if j + 1 == b.panels { b.m_last } else { MR };
-                if n == nr {
+            if n == nr {
+                for j in 0..b.panels {
+                    let m = if j + 1 == b.panels { b.m_last } else { MR };
                     tile::<S, MR, NV, true, false>(&sub, kk, k, j, 0, m, n, buf, 0);
-                } else {
-                    tail_tile::<S, MR, NV>(&sub, kk, k, j, 0, m, n);
                 }
+            } else {
+                tail_tiles::<S, MR, NV>(&sub, kk, k, 0, n);
             }
             k0 += kk;
         }

@@ -35,11 +35,23 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
     k: usize,
 ) {
     let nr = NV * S::LANES;
+    // The next panel's packed weights (k·NR floats, k·NR/16 cache lines), prefetched during
+    // this panel's first tiles, one line per input channel: else the first tile of every panel
+    // waits for its weights, from L3 when they do not fit L2 (7×7 layers). Past the block's
+    // last panel this is the next panel group's first one (panels are stored in order); at
+    // the end of the buffer only a hint to nowhere (prefetches never fault).
+    let lines = k * nr / 16;
     for j in 0..b.panels {
         let n = if j + 1 == b.panels { b.n_last } else { nr };
+        let next_panel = b.w.wrapping_add((j + 1) * k * nr);
         let mut p = b.p0;
+        let mut t = 0;
         while p < b.p1 {
             let m = MR.min(b.p1 - p);
+            // The first tiles of the panel each prefetch k lines of the next one.
+            let pf = next_panel.wrapping_add(t * k * 16);
+            let prefetching = t * k < lines;
+            t += 1;
             if j == 0 && !CS {
                 // First pass over these pixels: prefetch the next tile's inputs (k channels
                 // of each of its pixels) while this tile computes.
@@ -51,15 +63,17 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
                     }
                 }
             }
-            if n == nr {
-                tile::<S, MR, NV, true, CS>(b, nr, k, j, p, m, n);
+            if n == nr && prefetching {
+                tile::<S, MR, NV, true, CS, true>(b, nr, k, j, p, m, n, pf);
+            } else if n == nr {
+                tile::<S, MR, NV, true, CS, false>(b, nr, k, j, p, m, n, pf);
             } else {
                 // The channel tail's panel is stored only as wide as whole vectors need.
                 match n.div_ceil(S::LANES) {
-                    1 => tile::<S, MR, 1, false, CS>(b, nr, k, j, p, m, n),
-                    2 => tile::<S, MR, 2, false, CS>(b, nr, k, j, p, m, n),
-                    3 => tile::<S, MR, 3, false, CS>(b, nr, k, j, p, m, n),
-                    _ => tile::<S, MR, NV, false, CS>(b, nr, k, j, p, m, n),
+                    1 => tile::<S, MR, 1, false, CS, false>(b, nr, k, j, p, m, n, pf),
+                    2 => tile::<S, MR, 2, false, CS, false>(b, nr, k, j, p, m, n, pf),
+                    3 => tile::<S, MR, 3, false, CS, false>(b, nr, k, j, p, m, n, pf),
+                    _ => tile::<S, MR, NV, false, CS, false>(b, nr, k, j, p, m, n, pf),
                 }
             }
             p += m;
@@ -70,10 +84,19 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
 /// One MR × NV-vector tile: pixels `p..p+m`, panel `j` with `n` valid channels. Full panels are
 /// `nr_full` wide, so panel `j` starts at channel `j·nr_full`; this one is stored NV vectors
 /// wide (`n` rounded up to whole vectors). `FULL`: all NV vectors are whole (no masks). `CS`:
-/// channels are strided (see `panel_tiles`). Every
-/// loop over the tile is `unroll!`ed so the accumulators stay in registers (see `unroll.rs`).
+/// channels are strided (see `panel_tiles`). `PF`: also prefetch one cache line per input
+/// channel from `pf` on (the next panel's weights). Every loop over the tile is `unroll!`ed so
+/// the accumulators stay in registers (see `unroll.rs`).
 #[inline(always)]
-unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool, const CS: bool>(
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile<
+    S: Simd,
+    const MR: usize,
+    const NV: usize,
+    const FULL: bool,
+    const CS: bool,
+    const PF: bool,
+>(
     b: &NhwcBlock,
     nr_full: usize,
     k: usize,
@@ -81,6 +104,7 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool, cons
     p: usize,
     m: usize,
     n: usize,
+    pf: *const f32,
 ) {
     let lanes = S::LANES;
     let mut masks = [S::mask(0); NV];
@@ -152,6 +176,9 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize, const FULL: bool, cons
     let w = b.w.add(j * k * nr_full);
     for kk in 0..k {
         let wk = w.add(kk * stored);
+        if PF {
+            S::prefetch(pf.wrapping_add(kk * 16));
+        }
         let mut wv = [S::zero(); NV];
         unroll!(v in NV => {
             // A tail tile wider than its stored panel (a scalar 5-channel tail in an 8-wide
