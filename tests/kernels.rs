@@ -154,3 +154,44 @@ fn nchw_channel_tails_in_panel_groups() {
         }
     }
 }
+
+/// NHWC pixel tails of one or two pixels, which full panels run in pairs: after whole tiles
+/// and alone, with even and odd numbers of full panels, a partial last panel, one and two
+/// blocks of input channels, every epilogue, stride 1 and 2.
+#[test]
+#[cfg_attr(miri, ignore = "slow under Miri; see tests/miri_scalar.rs")]
+fn nhwc_short_tails_in_panel_pairs() {
+    let mut seed = 900;
+    for (isa, kernel) in generic_kernels(Layout::Nhwc) {
+        for (h, w) in [
+            (1, 1),
+            (1, 2),
+            (1, 7),
+            (1, 8),
+            (1, 13),
+            (1, 14),
+            (7, 7),
+            (1, 50),
+        ] {
+            for cout in [16, 48, 192, 200, 256] {
+                for cin in [5, 300] {
+                    for stride in [(1, 1), (1, 2)] {
+                        let epi = EPILOGUES[(seed as usize) % EPILOGUES.len()];
+                        seed += 1;
+                        let case = Case {
+                            isa,
+                            layout: Layout::Nhwc,
+                            cin,
+                            cout,
+                            dims: Dims::new(1, h, w * stride.1),
+                            stride,
+                            epi,
+                            kernel,
+                        };
+                        check_case(&case, seed);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -41,12 +41,22 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
     // last panel this is the next panel group's first one (panels are stored in order); at
     // the end of the buffer only a hint to nowhere (prefetches never fault).
     let lines = k * nr / 16;
+    // A pixel tail of one or two pixels (49 = 8 × 6 + 1) is a few FMA chains, k long: too few
+    // to cover the FMA latency. Two full panels then run their tails together, in one tile
+    // of twice the vectors, once the second one's other tiles are done.
+    let tail = (b.p1 - b.p0) % MR;
+    let pair_tails = tail > 0 && tail <= 2 && tail * NV < 8 && matches!(NV, 1..=4 | 6);
+    let p_pairs = b.p1 - tail;
+    // A full panel whose tail waits for the next one.
+    let mut waiting = None;
     for j in 0..b.panels {
         let n = if j + 1 == b.panels { b.n_last } else { nr };
         let next_panel = b.w.wrapping_add((j + 1) * k * nr);
+        let pairing = pair_tails && n == nr;
+        let end = if pairing { p_pairs } else { b.p1 };
         let mut p = b.p0;
         let mut t = 0;
-        while p < b.p1 {
+        while p < end {
             let m = MR.min(b.p1 - p);
             // The first tiles of the panel each prefetch k lines of the next one.
             let pf = next_panel.wrapping_add(t * k * 16);
@@ -64,20 +74,71 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
                 }
             }
             if n == nr && prefetching {
-                tile::<S, MR, NV, true, CS, true>(b, nr, k, j, p, m, n, pf);
+                tile::<S, MR, NV, true, CS, true, NV>(b, nr, k, j, p, m, n, pf);
             } else if n == nr {
-                tile::<S, MR, NV, true, CS, false>(b, nr, k, j, p, m, n, pf);
+                tile::<S, MR, NV, true, CS, false, NV>(b, nr, k, j, p, m, n, pf);
             } else {
                 // The channel tail's panel is stored only as wide as whole vectors need.
                 match n.div_ceil(S::LANES) {
-                    1 => tile::<S, MR, 1, false, CS, false>(b, nr, k, j, p, m, n, pf),
-                    2 => tile::<S, MR, 2, false, CS, false>(b, nr, k, j, p, m, n, pf),
-                    3 => tile::<S, MR, 3, false, CS, false>(b, nr, k, j, p, m, n, pf),
-                    _ => tile::<S, MR, NV, false, CS, false>(b, nr, k, j, p, m, n, pf),
+                    1 => tile::<S, MR, 1, false, CS, false, 1>(b, nr, k, j, p, m, n, pf),
+                    2 => tile::<S, MR, 2, false, CS, false, 2>(b, nr, k, j, p, m, n, pf),
+                    3 => tile::<S, MR, 3, false, CS, false, 3>(b, nr, k, j, p, m, n, pf),
+                    _ => tile::<S, MR, NV, false, CS, false, NV>(b, nr, k, j, p, m, n, pf),
                 }
             }
             p += m;
         }
+        if pairing {
+            match waiting.take() {
+                Some(first) => tail_pair::<S, MR, NV, CS>(b, nr, k, first, p_pairs, tail),
+                None => waiting = Some(j),
+            }
+        }
+    }
+    if let Some(j) = waiting {
+        tile::<S, MR, NV, true, CS, false, NV>(b, nr, k, j, p_pairs, tail, nr, b.w);
+    }
+}
+
+/// The `m`-pixel tails (m ≤ 2) of full panels `j` and `j + 1` in one tile: 2·NV vectors per
+/// pixel, each panel's sums the same FMA chains as in a single-panel tile.
+#[inline(always)]
+unsafe fn tail_pair<S: Simd, const MR: usize, const NV: usize, const CS: bool>(
+    b: &NhwcBlock,
+    nr: usize,
+    k: usize,
+    j: usize,
+    p: usize,
+    m: usize,
+) {
+    // The vector count of a pair must be a literal; the match is on constants, so only the
+    // caller's arm is compiled.
+    macro_rules! pair {
+        ($vp:literal, $nv:literal) => {
+            if m == 1 {
+                tile::<S, 1, $nv, true, CS, false, $vp>(b, nr, k, j, p, 1, nr, b.w)
+            } else {
+                tile::<S, 2, $nv, true, CS, false, $vp>(b, nr, k, j, p, 2, nr, b.w)
+            }
+        };
+    }
+    match NV {
+        1 => pair!(1, 2),
+        2 => pair!(2, 4),
+        3 => pair!(3, 6),
+        4 => pair!(4, 8),
+        6 => pair!(6, 12),
+        _ => unreachable!("pair_tails admits NV 1-4 and 6"),
+    }
+}
+
+/// Elements between an output pixel's consecutive channels: 1 unless channels are strided.
+#[inline(always)]
+fn y_cs_of(b: &NhwcBlock, cs: bool) -> usize {
+    if cs {
+        b.y_cs
+    } else {
+        1
     }
 }
 
@@ -85,8 +146,9 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
 /// `nr_full` wide, so panel `j` starts at channel `j·nr_full`; this one is stored NV vectors
 /// wide (`n` rounded up to whole vectors). `FULL`: all NV vectors are whole (no masks). `CS`:
 /// channels are strided (see `panel_tiles`). `PF`: also prefetch one cache line per input
-/// channel from `pf` on (the next panel's weights). Every loop over the tile is `unroll!`ed so
-/// the accumulators stay in registers (see `unroll.rs`).
+/// channel from `pf` on (the next panel's weights). `VP`: vectors per panel; NV = 2·VP runs
+/// panels j and j + 1 (both full) in one tile, vector v from panel j + v / VP. Every loop over
+/// the tile is `unroll!`ed so the accumulators stay in registers (see `unroll.rs`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile<
@@ -96,6 +158,7 @@ unsafe fn tile<
     const FULL: bool,
     const CS: bool,
     const PF: bool,
+    const VP: usize,
 >(
     b: &NhwcBlock,
     nr_full: usize,
@@ -107,6 +170,11 @@ unsafe fn tile<
     pf: *const f32,
 ) {
     let lanes = S::LANES;
+    debug_assert!(VP == NV || (FULL && NV == 2 * VP));
+    // Offsets of vector v: in a packed weight row (panels are k rows apart) and in an output
+    // pixel's channels (elements). Single-panel tiles (VP = NV): v·lanes.
+    let w_off = |v: usize| (v / VP) * k * nr_full + (v % VP) * lanes;
+    let y_off = |v: usize| ((v / VP) * nr_full + (v % VP) * lanes) * y_cs_of(b, CS);
     let mut masks = [S::mask(0); NV];
     unroll!(v in NV => {
         masks[v] = S::mask(n.saturating_sub(v * lanes).min(lanes));
@@ -137,7 +205,7 @@ unsafe fn tile<
     let valid = |v: usize| n.saturating_sub(v * lanes).min(lanes);
     // Loads channel vector `v` of the output-shaped row at `base` (previous sums, residual).
     let load_c = |base: *const f32, v: usize| {
-        let src = base.wrapping_add(v * lanes * y_cs);
+        let src = base.wrapping_add(y_off(v));
         if CS {
             S::load_strided(src, y_cs, if FULL { lanes } else { valid(v) })
         } else if FULL {
@@ -158,7 +226,7 @@ unsafe fn tile<
     }
     // The last panel is stored only as wide as its whole vectors (see `pack.rs`).
     let stored = if FULL {
-        NV * lanes
+        VP * lanes
     } else {
         n.next_multiple_of(lanes)
     };
@@ -168,7 +236,7 @@ unsafe fn tile<
         unroll!(i in MR => {
             if i < m {
                 unroll!(v in NV => {
-                    S::prefetch_write(ys[i].wrapping_add(v * lanes));
+                    S::prefetch_write(ys[i].wrapping_add(y_off(v)));
                 });
             }
         });
@@ -184,7 +252,7 @@ unsafe fn tile<
             // A tail tile wider than its stored panel (a scalar 5-channel tail in an 8-wide
             // tile) must not read the next row's weights: those vectors stay zero.
             if FULL || v * lanes < stored {
-                wv[v] = S::load(wk.add(v * lanes));
+                wv[v] = S::load(wk.add(w_off(v)));
             }
         });
         unroll!(i in MR => {
@@ -212,7 +280,7 @@ unsafe fn tile<
                         a = S::clamp(a, lo, hi);
                     }
                 }
-                let dst = ys[i].wrapping_add(v * lanes * y_cs);
+                let dst = ys[i].wrapping_add(y_off(v));
                 if CS {
                     S::store_strided(dst, y_cs, if FULL { lanes } else { valid(v) }, a);
                 } else if FULL {
