@@ -83,7 +83,8 @@ unsafe fn tail_tiles<S: Simd, const MR: usize, const NV: usize>(
     // Few pixels: vectors along the panels' output channels instead (see `channel_tile`),
     // when that takes fewer FMAs per input channel (n·⌈MR/LANES⌉ against MR).
     let vpm = MR.div_ceil(S::LANES);
-    // (At most 16 sums per pixel group: n·vpm < MR ≤ 16 for every kernel's MR.)
+    // A channel tile holds at most 16 sums: its pixel count NT (the bucket of n below: 1, 4,
+    // 8 or 16) times vpm must fit, else the narrower pixel tile runs.
     if S::LANES > 1 && n * vpm < MR && n.next_power_of_two().max(4) * vpm <= 16 {
         let mut j = 0;
         while j < b.panels {
@@ -110,7 +111,8 @@ unsafe fn tail_tiles<S: Simd, const MR: usize, const NV: usize>(
 
 /// Panels a channel tile of `nt` pixels and `vpm` vectors per panel computes at once: enough
 /// independent FMA chains to cover the FMA latency (a 1-pixel tail of one panel is a single
-/// chain of k dependent FMAs, 4 cycles each), at most 12 accumulators (AVX2 has 16 registers).
+/// chain of k dependent FMAs, 4 cycles each), with at most 12 accumulators when one panel
+/// needs fewer (AVX2 has 16 registers), at least one panel.
 const fn channel_group(nt: usize, vpm: usize) -> usize {
     let g = 12 / (nt * vpm);
     if g > 8 {
