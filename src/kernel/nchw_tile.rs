@@ -83,16 +83,16 @@ unsafe fn tail_tiles<S: Simd, const MR: usize, const NV: usize>(
     // Few pixels: vectors along the panels' output channels instead (see `channel_tile`),
     // when that takes fewer FMAs per input channel (n·⌈MR/LANES⌉ against MR).
     let vpm = MR.div_ceil(S::LANES);
-    // A channel tile holds at most 16 sums: its pixel count NT (the bucket of n below: 1, 4,
-    // 8 or 16) times vpm must fit, else the narrower pixel tile runs.
-    if S::LANES > 1 && n * vpm < MR && n.next_power_of_two().max(4) * vpm <= 16 {
+    // A channel tile holds at most 16 sums: its pixel count NT (the bucket of n below: 1, 4
+    // or 8) times vpm must fit, else the narrower pixel tile runs (as it does for n > 8, which
+    // no kernel's MR reaches: one more bucket would only add build time).
+    if S::LANES > 1 && n * vpm < MR && n <= 8 && n.next_power_of_two().max(4) * vpm <= 16 {
         let mut j = 0;
         while j < b.panels {
             j += match n {
                 1 => channel_tile::<S, MR, 1>(b, k, k_stride, j, p, n),
                 2..=4 => channel_tile::<S, MR, 4>(b, k, k_stride, j, p, n),
-                5..=8 => channel_tile::<S, MR, 8>(b, k, k_stride, j, p, n),
-                _ => channel_tile::<S, MR, 16>(b, k, k_stride, j, p, n),
+                _ => channel_tile::<S, MR, 8>(b, k, k_stride, j, p, n),
             };
         }
         return;

@@ -58,9 +58,14 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
         let mut t = 0;
         while p < end {
             let m = MR.min(b.p1 - p);
-            // The first tiles of the panel each prefetch k lines of the next one.
-            let pf = next_panel.wrapping_add(t * k * 16);
-            let prefetching = t * k < lines;
+            // The first tiles of the panel each prefetch k lines of the next one; later tiles
+            // touch their own weights (in L1: one cheap load per input channel, against a
+            // second copy of the tile's code for a variant without the prefetch).
+            let pf = if t * k < lines {
+                next_panel.wrapping_add(t * k * 16)
+            } else {
+                b.w.wrapping_add(j * k * nr)
+            };
             t += 1;
             if j == 0 && !CS {
                 // First pass over these pixels: prefetch the next tile's inputs (k channels
@@ -73,10 +78,8 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
                     }
                 }
             }
-            if n == nr && prefetching {
+            if n == nr {
                 tile::<S, MR, NV, true, CS, true, NV>(b, nr, k, j, p, m, n, pf);
-            } else if n == nr {
-                tile::<S, MR, NV, true, CS, false, NV>(b, nr, k, j, p, m, n, pf);
             } else {
                 // The channel tail's panel is stored only as wide as whole vectors need.
                 match n.div_ceil(S::LANES) {
