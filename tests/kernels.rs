@@ -112,75 +112,21 @@ fn every_epilogue_on_every_isa() {
     }
 }
 
-/// NCHW pixel tails short enough to run along output channels, several panels at once: tails
-/// of 1, 4 and 7 pixels after whole tiles (48 + n, 16 + n) and alone, output channel counts
-/// whose panels fill groups exactly, partly, and end in a partial panel, one and two blocks
-/// of input channels, every epilogue, stride 1 and 2 (gathered blocks share the tail code).
-#[test]
-#[cfg_attr(miri, ignore = "slow under Miri; see tests/miri_scalar.rs")]
-fn nchw_channel_tails_in_panel_groups() {
-    let mut seed = 500;
-    for (isa, kernel) in generic_kernels(Layout::Nchw) {
-        for (h, w) in [
-            (1, 49),
-            (1, 52),
-            (1, 55),
-            (1, 17),
-            (1, 20),
-            (1, 23),
-            (1, 1),
-            (2, 3),
-        ] {
-            for cout in [20, 64, 76, 130] {
-                for cin in [5, 300] {
-                    for stride in [(1, 1), (1, 2)] {
-                        let epi = EPILOGUES[(seed as usize) % EPILOGUES.len()];
-                        seed += 1;
-                        let (h, w) = (h, w * stride.1);
-                        let case = Case {
-                            isa,
-                            layout: Layout::Nchw,
-                            cin,
-                            cout,
-                            dims: Dims::new(1, h, w),
-                            stride,
-                            epi,
-                            kernel,
-                        };
-                        check_case(&case, seed);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// NHWC pixel tails of one or two pixels, which full panels run in pairs: after whole tiles
-/// and alone, with even and odd numbers of full panels, a partial last panel, one and two
-/// blocks of input channels, every epilogue, stride 1 and 2.
-#[test]
-#[cfg_attr(miri, ignore = "slow under Miri; see tests/miri_scalar.rs")]
-fn nhwc_short_tails_in_panel_pairs() {
-    let mut seed = 900;
-    for (isa, kernel) in generic_kernels(Layout::Nhwc) {
-        for (h, w) in [
-            (1, 1),
-            (1, 2),
-            (1, 7),
-            (1, 8),
-            (1, 13),
-            (1, 14),
-            (7, 7),
-            (1, 50),
-        ] {
-            for cout in [16, 48, 192, 200, 256] {
+/// Every generic kernel of `layout` on short pixel tails: each output size in `outputs`
+/// (rows × columns, the columns doubled in the input at stride (1, 2)), each of `couts`, one
+/// and two blocks of input channels (5, 300), stride 1 and (1, 2), epilogues cycling.
+fn short_tail_sweep(layout: Layout, outputs: &[(usize, usize)], couts: &[usize], seed: u64) {
+    let mut seed = seed;
+    for (isa, kernel) in generic_kernels(layout) {
+        for &(h, w) in outputs {
+            for &cout in couts {
                 for cin in [5, 300] {
                     for stride in [(1, 1), (1, 2)] {
                         let epi = EPILOGUES[(seed as usize) % EPILOGUES.len()];
                         seed += 1;
                         let case = Case {
                             isa,
-                            layout: Layout::Nhwc,
+                            layout,
                             cin,
                             cout,
                             dims: Dims::new(1, h, w * stride.1),
@@ -194,4 +140,43 @@ fn nhwc_short_tails_in_panel_pairs() {
             }
         }
     }
+}
+
+/// NCHW pixel tails short enough to run along output channels, several panels at once: tails
+/// of 1, 4 and 7 pixels after whole tiles (48 + n, 16 + n) and alone, output channel counts
+/// whose panels fill groups exactly, partly, and end in a partial panel, one and two blocks
+/// of input channels, every epilogue, stride 1 and 2 (gathered blocks share the tail code).
+#[test]
+#[cfg_attr(miri, ignore = "slow under Miri; see tests/miri_scalar.rs")]
+fn nchw_channel_tails_in_panel_groups() {
+    let outputs = [
+        (1, 49),
+        (1, 52),
+        (1, 55),
+        (1, 17),
+        (1, 20),
+        (1, 23),
+        (1, 1),
+        (2, 3),
+    ];
+    short_tail_sweep(Layout::Nchw, &outputs, &[20, 64, 76, 130], 500);
+}
+
+/// NHWC pixel tails of one or two pixels, which full panels run in pairs: after whole tiles
+/// and alone, with even and odd numbers of full panels, a partial last panel, one and two
+/// blocks of input channels, every epilogue, stride 1 and 2.
+#[test]
+#[cfg_attr(miri, ignore = "slow under Miri; see tests/miri_scalar.rs")]
+fn nhwc_short_tails_in_panel_pairs() {
+    let outputs = [
+        (1, 1),
+        (1, 2),
+        (1, 7),
+        (1, 8),
+        (1, 13),
+        (1, 14),
+        (7, 7),
+        (1, 50),
+    ];
+    short_tail_sweep(Layout::Nhwc, &outputs, &[16, 48, 192, 200, 256], 900);
 }
