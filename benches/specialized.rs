@@ -15,7 +15,7 @@ mod common;
 
 use common::Rotation;
 use conv1x1::suite::{suite, Shape};
-use conv1x1::{dispatch, Dims, Isa, KernelKind, Layout, Plan};
+use conv1x1::{dispatch, AlignedBuf, Dims, Isa, KernelKind, Layout, Plan};
 use criterion::{criterion_group, criterion_main, Bencher, Criterion, Throughput};
 
 const WEIGHT_SEED: u64 = 7;
@@ -67,7 +67,7 @@ impl Case {
         let input_len = plan.input_len(dims).expect("suite shapes are valid");
         let output_len = plan.output_len(dims).expect("suite shapes are valid");
         let mut inputs = Rotation::random(input_len, INPUT_SEED + 1);
-        inputs.bufs[0] = common::random_vec(input_len, INPUT_SEED);
+        inputs.bufs[0] = AlignedBuf::from_slice(&common::random_vec(input_len, INPUT_SEED));
         let mut outputs = Rotation::poisoned(output_len);
         plan.run(dims, &inputs.bufs[0], &mut outputs.bufs[0], None)
             .unwrap_or_else(|e| panic!("{label}: {e}"));

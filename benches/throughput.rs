@@ -23,7 +23,7 @@ use common::peers::{ConvGemm, Peer};
 use common::team::with_team;
 use common::{Rotation, SuiteShape};
 use conv1x1::suite::Shape;
-use conv1x1::{Dims, Isa, Layout, Plan};
+use conv1x1::{AlignedBuf, Dims, Isa, Layout, Plan};
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, Bencher, BenchmarkGroup, Criterion, Throughput};
 
@@ -132,7 +132,7 @@ impl ConvCase {
         let input_len = plan.input_len(dims).expect("suite shapes are valid");
         let output_len = plan.output_len(dims).expect("suite shapes are valid");
         let mut inputs = Rotation::random(input_len, INPUT_SEED + 1);
-        inputs.bufs[0] = common::random_vec(input_len, INPUT_SEED);
+        inputs.bufs[0] = AlignedBuf::from_slice(&common::random_vec(input_len, INPUT_SEED));
         let mut outputs = Rotation::poisoned(output_len);
 
         // One untimed, checked call: a setup that computes the wrong thing fails here
@@ -146,7 +146,7 @@ impl ConvCase {
             "{label}: output differs from the gemm crate's (relative L2 {distance:e})"
         );
         eprintln!("{label}: kernel {}", plan.kernel().name);
-        let first_output = outputs.bufs[0].clone();
+        let first_output = outputs.bufs[0].to_vec();
         ConvCase {
             plan,
             dims,
@@ -272,7 +272,7 @@ impl PeerCase {
         // timed call), which also spares them reading the skipped pixels.
         let full = common::random_vec(shape.batch * shape.cin * shape.h * shape.w, INPUT_SEED);
         let mut inputs = Rotation::random(gemm.input_len(), INPUT_SEED + 1);
-        inputs.bufs[0] = common::subsample(&full, shape, layout);
+        inputs.bufs[0] = AlignedBuf::from_slice(&common::subsample(&full, shape, layout));
         let mut outputs = Rotation::poisoned(gemm.output_len());
 
         gemm.run(peer, &weights, &inputs.bufs[0], &mut outputs.bufs[0], 1);

@@ -31,6 +31,7 @@
 
 #![warn(missing_debug_implementations)]
 
+mod buffer;
 pub mod dispatch;
 mod error;
 mod kernel;
@@ -58,6 +59,7 @@ mod generated {
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+pub use buffer::AlignedBuf;
 pub use error::{Error, Result};
 pub use kernel::{kernels, KernelInfo};
 pub use plan::{Plan, WorkItem, WorkItems};

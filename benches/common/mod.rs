@@ -10,7 +10,7 @@ pub mod team;
 use std::time::Duration;
 
 use conv1x1::suite::{Shape, MOBILENETV2, RESNET50};
-use conv1x1::{dispatch, Isa, Layout};
+use conv1x1::{dispatch, AlignedBuf, Isa, Layout};
 use criterion::Criterion;
 
 /// Threads one convolution runs on (default 1).
@@ -123,10 +123,10 @@ pub fn rotation_count(len: usize) -> usize {
 }
 
 /// A set of equally sized buffers used in turn, so consecutive timed calls touch different
-/// memory.
+/// memory. Each starts on a 64-byte boundary, as a framework's tensors do.
 #[derive(Debug)]
 pub struct Rotation {
-    pub bufs: Vec<Vec<f32>>,
+    pub bufs: Vec<AlignedBuf>,
 }
 
 impl Rotation {
@@ -134,7 +134,7 @@ impl Rotation {
     pub fn random(len: usize, seed: u64) -> Rotation {
         Rotation {
             bufs: (0..rotation_count(len))
-                .map(|i| random_vec(len, seed + i as u64))
+                .map(|i| AlignedBuf::from_slice(&random_vec(len, seed + i as u64)))
                 .collect(),
         }
     }
@@ -142,7 +142,7 @@ impl Rotation {
     pub fn poisoned(len: usize) -> Rotation {
         Rotation {
             bufs: (0..rotation_count(len))
-                .map(|_| vec![f32::NAN; len])
+                .map(|_| AlignedBuf::filled(len, f32::NAN))
                 .collect(),
         }
     }

@@ -15,7 +15,8 @@ macro_rules! timed_call {
          into N items run on N persistent threads (the calling thread plus N-1 workers started \
          before timing), from handing out the work until the last item is done. The input \
          rotates among buffers totalling at least 8 MiB and 4x the L2 size, so it comes from \
-         L3 or memory as in a network. Each configuration is warmed up, then repeated until \
+         L3 or memory as in a network. Input and output buffers start on 64-byte boundaries, \
+         as a framework's tensors do. Each configuration is warmed up, then repeated until \
          --min-time has passed and at least 10 runs were made; the median is reported."
     };
 }

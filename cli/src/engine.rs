@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use anyhow::{Context, Result};
 use conv1x1::reference::relative_l2_error;
 use conv1x1::suite::{self, Shape};
-use conv1x1::{dispatch, peak, Dims, Isa, KernelInfo, KernelKind, Layout, Plan};
+use conv1x1::{dispatch, peak, AlignedBuf, Dims, Isa, KernelInfo, KernelKind, Layout, Plan};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::args::{WorkloadArgs, TIMED_CALL};
@@ -281,7 +281,7 @@ impl Engine {
         let (in_len, out_len) = (plan.input_len(dims)?, plan.output_len(dims)?);
         check_memory(shape, in_len, out_len)?;
         let ring = InputRing::new(in_len, &mut self.rng);
-        let mut out = vec![0.0f32; out_len];
+        let mut out = AlignedBuf::zeroed(out_len);
         let sample = if self.threads == 1 {
             median_time(self.min_time, |rep| {
                 plan.run(dims, ring.get(rep), &mut out, None)
@@ -297,7 +297,7 @@ impl Engine {
         check_memory(shape, x_len, y_len)?;
         let weights = self.weights(shape);
         let ring = InputRing::new(x_len, &mut self.rng);
-        let mut out = vec![0.0f32; y_len];
+        let mut out = AlignedBuf::zeroed(y_len);
         check_peer(shape, layout, peer, &weights, ring.get(0), &mut out)?;
         median_time(self.min_time, |rep| {
             peers::conv(peer, shape, layout, &weights, ring.get(rep), &mut out)

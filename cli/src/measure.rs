@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+use conv1x1::AlignedBuf;
+
 use crate::rng::Rng;
 
 /// Repetitions made at least, whatever the time budget.
@@ -71,11 +73,14 @@ pub fn ring_bytes() -> usize {
 }
 
 /// Several copies-worth of random input in one allocation, handed out in rotation so that
-/// consecutive runs read different memory.
+/// consecutive runs read different memory. Every copy starts on a 64-byte boundary, as a
+/// framework's tensors do (see `conv1x1::AlignedBuf`).
 #[derive(Debug)]
 pub struct InputRing {
-    data: Vec<f32>,
+    data: AlignedBuf,
     len: usize,
+    /// Distance between copies: `len` rounded up to whole cache lines.
+    stride: usize,
     count: usize,
 }
 
@@ -84,9 +89,11 @@ impl InputRing {
     /// `[-1, 1)`.
     pub fn new(len: usize, rng: &mut Rng) -> InputRing {
         let count = ring_bytes().div_ceil(4 * len.max(1)).max(2);
+        let stride = len.next_multiple_of(AlignedBuf::ALIGN / 4);
         InputRing {
-            data: rng.fill(count * len, 1.0),
+            data: AlignedBuf::from_slice(&rng.fill(count * stride, 1.0)),
             len,
+            stride,
             count,
         }
     }
@@ -98,7 +105,7 @@ impl InputRing {
 
     /// Buffer for repetition `rep`.
     pub fn get(&self, rep: usize) -> &[f32] {
-        let start = (rep % self.count) * self.len;
+        let start = (rep % self.count) * self.stride;
         &self.data[start..start + self.len]
     }
 }
