@@ -114,6 +114,27 @@ impl InputRing {
 mod tests {
     use super::*;
 
+    /// Every copy of the ring starts on a cache line, whatever its length, and copies do not
+    /// overlap.
+    #[test]
+    fn ring_copies_are_aligned_and_disjoint() {
+        for len in [17, 3136] {
+            let ring = InputRing::new(len, &mut Rng::new(1));
+            assert!(ring.count() >= 2);
+            for rep in 0..ring.count() {
+                let copy = ring.get(rep);
+                assert_eq!(copy.len(), len);
+                assert_eq!(
+                    copy.as_ptr().addr() % AlignedBuf::ALIGN,
+                    0,
+                    "len {len} copy {rep}"
+                );
+            }
+            let (a, b) = (ring.get(0).as_ptr_range(), ring.get(1).as_ptr_range());
+            assert!(a.end <= b.start, "len {len}");
+        }
+    }
+
     #[test]
     fn medians() {
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
