@@ -40,9 +40,9 @@ pub(crate) trait Simd {
     #[inline(always)]
     unsafe fn prefetch(_p: *const f32) {}
 
-    /// Hints that the cache line holding `p` will be written soon (fetch it for ownership into
-    /// L1), so that stores to output lines that are not in cache do not wait for them. Never
-    /// faults; `p` may point anywhere. Default: no hint.
+    /// Hints that the cache line holding `p` will be written soon (fetch it into L1), so that
+    /// stores to output lines that are not in cache do not wait for them. Never faults; `p`
+    /// may point anywhere. Default: no hint.
     #[inline(always)]
     unsafe fn prefetch_write(_p: *mut f32) {}
 

@@ -75,7 +75,9 @@ impl Simd for Avx512 {
     }
     #[inline(always)]
     unsafe fn prefetch_write(p: *mut f32) {
-        // PREFETCHW: a no-op on CPUs without it.
+        // Without the `prfchw` target feature (not enabled here) the ET0 hint compiles to
+        // PREFETCHT0: the line arrives in L1, and as no other core holds it, usually ready
+        // for writing. A real PREFETCHW measured no better (benches/README.md, note 18).
         _mm_prefetch::<_MM_HINT_ET0>(p.cast::<i8>())
     }
     #[inline(always)]
