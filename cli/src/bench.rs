@@ -30,14 +30,7 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
     }
     let threads = args.workload.threads as usize;
     let jobs = workload.shapes().count() * subjects.len();
-    let mut engine = Engine::new(
-        args.min_time,
-        threads,
-        &isas,
-        args.peers,
-        args.workload.quiet,
-        jobs,
-    )?;
+    let mut engine = Engine::new(args.min_time, threads, args.workload.quiet, jobs);
     let doc_head = |engine: &Engine| engine.document(args.min_time, Vec::new(), Vec::new());
     if !args.json {
         let doc = doc_head(&engine);
@@ -60,16 +53,19 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
     }
     engine.finish();
 
-    let totals = results::totals(&rows, &workload.suite_sizes(), |isa| engine.peak_of(isa));
+    let totals = results::totals(&rows, &workload.suite_sizes());
     if args.json {
         let mut doc = doc_head(&engine);
         doc.results = rows;
         doc.totals = totals;
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         writeln!(out)?;
-    } else if totals.iter().any(|t| t.layers > 1) {
-        // A total over one layer would repeat its shape's table.
-        write!(out, "{}", totals_table(&totals))?;
+    } else {
+        if totals.iter().any(|t| t.layers > 1) {
+            // A total over one layer would repeat its shape's table.
+            writeln!(out, "{}", totals_table(&totals))?;
+        }
+        write!(out, "{}", peak_summary(&doc_head(&engine)))?;
     }
     Ok(())
 }
@@ -84,19 +80,29 @@ fn skipped_note(shape: &Shape, subject: Subject) {
     }
 }
 
-/// CPU, peaks and what is timed.
+/// CPU, how peaks are measured, threads.
 pub fn header(doc: &Document, threads: usize) -> String {
+    format!(
+        "CPU: {} ({})\nPeak GFLOP/s per core: register-only FMA loop per ISA, best of 100 runs of 2.5 ms, \
+         measured in this process before each shape (on the shape's line)\n\
+         Threads per convolution: {threads}; % peak = GFLOP/s / (that peak of the row's ISA × threads)\n\n",
+        doc.cpu, doc.arch,
+    )
+}
+
+/// The peaks measured over the run: median and range per ISA.
+pub fn peak_summary(doc: &Document) -> String {
     let peaks: Vec<String> = doc
         .peak_gflops
         .iter()
-        .map(|(isa, p)| format!("{isa} {p:.1}"))
+        .map(|(isa, p)| match doc.peak_range_gflops.get(isa) {
+            Some([lo, hi]) => format!("{isa} {p:.1} ({lo:.1}–{hi:.1})"),
+            None => format!("{isa} {p:.1}"),
+        })
         .collect();
     format!(
-        "CPU: {} ({})\nPeak GFLOP/s per core (register-only FMA loop, best of 100 short runs, this process): {}\n\
-         Threads per convolution: {threads}; % peak = GFLOP/s / (peak of the ISA × threads)\n\n",
-        doc.cpu,
-        doc.arch,
-        peaks.join(", "),
+        "Peak GFLOP/s per core over this run, median (range): {}\n",
+        peaks.join(", ")
     )
 }
 
@@ -108,8 +114,24 @@ fn shape_table(suite: &str, shape: &Shape, rows: &[Row]) -> String {
     } else {
         String::new()
     };
+    // The peak each ISA's rows were compared with (measured just before this shape).
+    let mut peaks: Vec<(String, f64)> = Vec::new();
+    for r in rows {
+        if Peer::from_name(&r.isa).is_none() && !peaks.iter().any(|(isa, _)| *isa == r.isa) {
+            peaks.push((r.isa.clone(), r.peak_gflops));
+        }
+    }
+    let peaks: Vec<String> = peaks
+        .iter()
+        .map(|(isa, p)| format!("{isa} {p:.1}"))
+        .collect();
+    let peaks = if peaks.is_empty() {
+        String::new()
+    } else {
+        format!("; peak GFLOP/s {}", peaks.join(", "))
+    };
     let mut s = format!(
-        "{shape}  ({} GFLOP per run{origin})\n",
+        "{shape}  ({} GFLOP per run{origin}{peaks})\n",
         format::gflop(shape.flops())
     );
     let peers = results::peers_in(rows);

@@ -97,60 +97,93 @@ pub fn has_specialized(isa: Isa, layout: Layout, shape: &Shape) -> bool {
 }
 
 /// Measures configurations one after another, with a shared progress bar and peaks.
+///
+/// The single-core peak of an ISA is measured again before each shape that ISA runs (the
+/// clock of a shared machine drifts: the AVX-512 peak measured 176–225 GFLOP/s here within an
+/// hour, while the kernels' GFLOP/s stayed within a few per cent), so that each row is
+/// compared with the peak of the same moment.
 pub struct Engine {
     min_time: f64,
     threads: usize,
-    /// Single-core peak GFLOP/s per ISA used.
-    peaks: BTreeMap<Isa, f64>,
+    /// Every peak measured, per ISA, and the shape the latest one was measured before.
+    peaks: BTreeMap<Isa, PeakLog>,
     /// The ISA whose peak peer rows are compared with.
     peer_peak_isa: Isa,
     rng: Rng,
     progress: ProgressBar,
 }
 
-impl Engine {
-    /// Measures the single-core peak of every ISA in `isas` (and of the best ISA when
-    /// `peers` are measured too) and prepares a progress bar over `jobs` configurations, drawn on
-    /// stderr when it is a terminal and `quiet` is off.
-    pub fn new(
-        min_time: f64,
-        threads: usize,
-        isas: &[Isa],
-        peers: bool,
-        quiet: bool,
-        jobs: usize,
-    ) -> Result<Engine> {
-        let progress = progress_bar(jobs as u64, quiet);
-        let peer_peak_isa = dispatch::best_isa();
-        let mut wanted: Vec<Isa> = isas.to_vec();
-        if peers {
-            wanted.push(peer_peak_isa);
-        }
-        let mut peaks = BTreeMap::new();
-        for isa in wanted {
-            if let std::collections::btree_map::Entry::Vacant(e) = peaks.entry(isa) {
-                progress.set_message(format!("measuring {isa} peak"));
-                let p = peak::measure_peak_gflops(isa, PEAK_SECONDS, PEAK_RUNS)
-                    .with_context(|| format!("{isa} peak"))?;
-                e.insert(p);
-            }
-        }
-        Ok(Engine {
-            min_time,
-            threads,
-            peaks,
-            peer_peak_isa,
-            rng: Rng::new(0x00c0_ffee),
-            progress,
-        })
+/// The peaks measured for one ISA.
+#[derive(Debug, Default)]
+struct PeakLog {
+    values: Vec<f64>,
+    /// The shape the latest value was measured before.
+    shape: String,
+}
+
+impl PeakLog {
+    fn latest(&self) -> f64 {
+        self.values.last().copied().unwrap_or(0.0)
     }
 
-    /// Peak GFLOP/s per ISA name, as documents store them.
+    fn median(&self) -> f64 {
+        let mut v = self.values.clone();
+        crate::measure::median(&mut v)
+    }
+
+    fn range(&self) -> [f64; 2] {
+        let lo = self.values.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = self.values.iter().copied().fold(0.0, f64::max);
+        [lo, hi]
+    }
+}
+
+impl Engine {
+    /// An engine with a progress bar over `jobs` configurations, drawn on stderr when it is a
+    /// terminal and `quiet` is off. Peaks are measured as shapes come (see [`Engine`]).
+    pub fn new(min_time: f64, threads: usize, quiet: bool, jobs: usize) -> Engine {
+        Engine {
+            min_time,
+            threads,
+            peaks: BTreeMap::new(),
+            peer_peak_isa: dispatch::best_isa(),
+            rng: Rng::new(0x00c0_ffee),
+            progress: progress_bar(jobs as u64, quiet),
+        }
+    }
+
+    /// Median peak GFLOP/s per ISA name over the run, as documents store them.
     pub fn peaks(&self) -> BTreeMap<String, f64> {
         self.peaks
             .iter()
-            .map(|(i, p)| (i.name().to_string(), *p))
+            .map(|(i, log)| (i.name().to_string(), log.median()))
             .collect()
+    }
+
+    /// Lowest and highest peak GFLOP/s measured per ISA name.
+    pub fn peak_ranges(&self) -> BTreeMap<String, [f64; 2]> {
+        self.peaks
+            .iter()
+            .map(|(i, log)| (i.name().to_string(), log.range()))
+            .collect()
+    }
+
+    /// The peak of `isa` for a row of `shape`: measured anew unless the latest measurement
+    /// was taken before this same shape.
+    fn peak_before(&mut self, isa: Isa, shape: &Shape) -> Result<f64> {
+        let key = shape.to_string();
+        if let Some(log) = self.peaks.get(&isa) {
+            if log.shape == key {
+                return Ok(log.latest());
+            }
+        }
+        self.progress.set_message(format!("measuring {isa} peak"));
+        let p = peak::measure_peak_gflops(isa, PEAK_SECONDS, PEAK_RUNS)
+            .with_context(|| format!("{isa} peak"))?;
+        let log = self.peaks.entry(isa).or_default();
+        log.values.push(p);
+        log.shape = key;
+        Ok(p)
     }
 
     /// A results document for this machine and command line, with this engine's peaks.
@@ -162,20 +195,10 @@ impl Engine {
             timed_call: TIMED_CALL.to_string(),
             min_time_s,
             peak_gflops: self.peaks(),
+            peak_range_gflops: self.peak_ranges(),
             results,
             totals,
         }
-    }
-
-    /// The single-core peak rows of ISA `name` are compared with (the best ISA's for a
-    /// peer).
-    pub fn peak_of(&self, name: &str) -> Option<f64> {
-        let isa = if Peer::from_name(name).is_some() {
-            Some(self.peer_peak_isa)
-        } else {
-            name.parse::<Isa>().ok()
-        };
-        isa.and_then(|i| self.peaks.get(&i).copied())
     }
 
     /// The ISA peer efficiencies refer to.
@@ -200,6 +223,12 @@ impl Engine {
             Subject::Conv { layout, isa, kind } => format!("{shape} {layout} {isa} {kind}"),
             Subject::Peer { layout, peer } => format!("{shape} {layout} {}", peer.name()),
         };
+        let peak_isa = match subject {
+            Subject::Conv { isa, .. } => isa,
+            Subject::Peer { .. } => self.peer_peak_isa,
+        };
+        // Before the timing, so that the row and its peak are measured at the same moment.
+        let peak = self.peak_before(peak_isa, shape)?;
         self.progress.set_message(label);
         let row = match subject {
             Subject::Conv { layout, isa, kind } => self
@@ -209,14 +238,16 @@ impl Engine {
                     let mut row = self.row(suite, shape, layout, isa.name(), kind.name(), sample);
                     row.kernel_name = kernel.name.to_string();
                     row.threads = threads;
-                    row.efficiency = efficiency(row.gflops, self.peak_of(isa.name()), threads);
+                    row.peak_gflops = peak;
+                    row.efficiency = efficiency(row.gflops, Some(peak), threads);
                     row
                 }),
             Subject::Peer { layout, peer } => {
                 let sample = self.measure_peer(shape, layout, peer)?;
                 let mut row = self.row(suite, shape, layout, peer.name(), peer.kernel(), sample);
                 row.kernel_name = peer.function().to_string();
-                row.efficiency = efficiency(row.gflops, self.peak_of(peer.name()), 1);
+                row.peak_gflops = peak;
+                row.efficiency = efficiency(row.gflops, Some(peak), 1);
                 Some(row)
             }
         };
@@ -252,6 +283,7 @@ impl Engine {
             runs: sample.runs,
             flops: shape.flops(),
             gflops: shape.flops() / sample.median_s / 1e9,
+            peak_gflops: 0.0,
             efficiency: 0.0,
         }
     }

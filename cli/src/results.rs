@@ -37,8 +37,12 @@ pub struct Row {
     /// FLOPs of one call: 2·N·Cin·Cout·Hout·Wout.
     pub flops: f64,
     pub gflops: f64,
-    /// GFLOP/s divided by (peak GFLOP/s of the row's ISA × threads); for a peer, the peak of
-    /// the ISA automatic dispatch picks.
+    /// The single-core peak GFLOP/s this row is compared with: the row's ISA (for a peer, the
+    /// ISA automatic dispatch picks), measured in the same process just before the row's shape
+    /// (0 when unknown).
+    #[serde(default)]
+    pub peak_gflops: f64,
+    /// GFLOP/s divided by (`peak_gflops` × threads).
     pub efficiency: f64,
 }
 
@@ -61,6 +65,9 @@ pub struct Total {
     pub total_s: f64,
     /// Σ count · flops / total_s, in GFLOP/s.
     pub gflops: f64,
+    /// Σ count · flops ÷ (Σ count · median_s · peak_gflops · threads): the rows' work over
+    /// what their peaks allowed in the same time (the rows' peaks are measured before each
+    /// shape).
     pub efficiency: f64,
     /// Per peer measured on every shape of this total: this total's GFLOP/s over the peer's
     /// on the same shapes and layout (Σ count · peer median ÷ total_s).
@@ -78,23 +85,25 @@ pub struct Document {
     /// What one timed call includes.
     pub timed_call: String,
     pub min_time_s: f64,
-    /// Single-core peak GFLOP/s per ISA, measured in the same process.
+    /// Single-core peak GFLOP/s per ISA, measured in the same process before each shape: the
+    /// median of those measurements (each row carries its own).
     pub peak_gflops: BTreeMap<String, f64>,
+    /// Lowest and highest of those measurements per ISA.
+    #[serde(default)]
+    pub peak_range_gflops: BTreeMap<String, [f64; 2]>,
     pub results: Vec<Row>,
     pub totals: Vec<Total>,
 }
 
 /// Totals per (suite, layout, isa, kernel, threads), in the order the rows first appear.
-/// `suite_sizes` gives the number of distinct shapes of each suite, to tell complete totals;
-/// `peak` the single-core peak GFLOP/s that rows of an ISA are compared with. Each total
-/// gets its ratio to every peer measured on all of its shapes.
-pub fn totals(
-    rows: &[Row],
-    suite_sizes: &BTreeMap<String, usize>,
-    peak: impl Fn(&str) -> Option<f64>,
-) -> Vec<Total> {
+/// `suite_sizes` gives the number of distinct shapes of each suite, to tell complete totals.
+/// Each total gets its ratio to every peer measured on all of its shapes.
+pub fn totals(rows: &[Row], suite_sizes: &BTreeMap<String, usize>) -> Vec<Total> {
     let mut out: Vec<Total> = Vec::new();
     let mut flops: Vec<f64> = Vec::new();
+    // Σ count · median_s · peak · threads, in GFLOP: what the peaks allowed in the time taken;
+    // NaN once a row's peak is unknown.
+    let mut allowed: Vec<f64> = Vec::new();
     for r in rows {
         let idx = out.iter().position(|t| {
             (&t.suite, &t.layout, &t.isa, &t.kernel, t.threads)
@@ -116,6 +125,7 @@ pub fn totals(
                 vs_peers: BTreeMap::new(),
             });
             flops.push(0.0);
+            allowed.push(0.0);
             out.len() - 1
         });
         let t = &mut out[idx];
@@ -123,10 +133,15 @@ pub fn totals(
         t.layers += r.count;
         t.total_s += r.count as f64 * r.median_s;
         flops[idx] += r.count as f64 * r.flops;
+        allowed[idx] += if r.peak_gflops > 0.0 {
+            r.count as f64 * r.median_s * r.peak_gflops * r.threads as f64
+        } else {
+            f64::NAN
+        };
     }
-    for (t, f) in out.iter_mut().zip(flops) {
+    for ((t, f), a) in out.iter_mut().zip(flops).zip(allowed) {
         t.gflops = f / t.total_s / 1e9;
-        t.efficiency = efficiency(t.gflops, peak(&t.isa), t.threads);
+        t.efficiency = if a > 0.0 { f / 1e9 / a } else { 0.0 };
         t.complete = suite_sizes.get(&t.suite) == Some(&t.shapes);
     }
     let ratios: Vec<_> = out.iter().map(|t| peer_ratios(rows, t)).collect();
@@ -231,6 +246,7 @@ mod tests {
             runs: 10,
             flops,
             gflops,
+            peak_gflops: peak,
             efficiency: gflops / peak,
         }
     }
@@ -239,13 +255,30 @@ mod tests {
     fn totals_weight_by_count() {
         let rows = [row("a", 2, 1e-3, 1e6, 100.0), row("b", 1, 2e-3, 4e6, 100.0)];
         let sizes = BTreeMap::from([("s".to_string(), 2)]);
-        let t = &totals(&rows, &sizes, |_| Some(100.0))[0];
+        let t = &totals(&rows, &sizes)[0];
         assert_eq!((t.shapes, t.layers, t.complete), (2, 3, true));
         assert!((t.total_s - 4e-3).abs() < 1e-12);
         assert!((t.gflops - 6e6 / 4e-3 / 1e9).abs() < 1e-9);
         assert!((t.efficiency - t.gflops / 100.0).abs() < 1e-12);
         let sizes = BTreeMap::from([("s".to_string(), 3)]);
-        assert!(!totals(&rows, &sizes, |_| Some(100.0))[0].complete);
+        assert!(!totals(&rows, &sizes)[0].complete);
+    }
+
+    /// A total's efficiency is its work over what each row's own peak allowed in the row's
+    /// time, and unknown (0) once a row's peak is.
+    #[test]
+    fn totals_use_each_rows_peak() {
+        let mut rows = [row("a", 2, 1e-3, 1e6, 100.0), row("b", 1, 2e-3, 4e6, 200.0)];
+        let sizes = BTreeMap::from([("s".to_string(), 2)]);
+        // 6e6 FLOP against 2·1e-3 s·100 GFLOP/s + 2e-3 s·200 GFLOP/s = 0.6 GFLOP.
+        let t = &totals(&rows, &sizes)[0];
+        assert!(
+            (t.efficiency - 6e6 / 1e9 / 0.6).abs() < 1e-12,
+            "{}",
+            t.efficiency
+        );
+        rows[1].peak_gflops = 0.0;
+        assert_eq!(totals(&rows, &sizes)[0].efficiency, 0.0);
     }
 
     fn with(mut r: Row, isa: &str, kernel: &str) -> Row {
@@ -267,7 +300,7 @@ mod tests {
             with(row("b", 1, 1e-3, 4e6, 100.0), "avx2", "specialized"),
         ];
         let sizes = BTreeMap::from([("s".to_string(), 2)]);
-        let t = totals(&rows, &sizes, |_| Some(100.0));
+        let t = totals(&rows, &sizes);
         let ratios = |i: usize| {
             let v = &t[i].vs_peers;
             (v["matrixmultiply"], v["gemm"])
@@ -293,7 +326,7 @@ mod tests {
             with(row("a", 1, 2e-3, 1e6, 100.0), "gemm", "gemm"),
         ];
         let sizes = BTreeMap::from([("s".to_string(), 2)]);
-        let t = totals(&rows, &sizes, |_| Some(100.0));
+        let t = totals(&rows, &sizes);
         assert!(t[0].vs_peers.is_empty());
         assert_eq!(t[1].vs_peers.len(), 1);
         assert_eq!(peers_in(&rows), [Peer::Gemm]);

@@ -5,7 +5,7 @@ use common::*;
 
 use serde_json::Value;
 
-const ROW_KEYS: [&str; 15] = [
+const ROW_KEYS: [&str; 16] = [
     "shape",
     "cin",
     "cout",
@@ -20,6 +20,7 @@ const ROW_KEYS: [&str; 15] = [
     "threads",
     "median_s",
     "gflops",
+    "peak_gflops",
     "efficiency",
 ];
 
@@ -36,6 +37,9 @@ fn json_schema_on_a_tiny_shape() {
     let best = conv1x1::dispatch::best_isa().name();
     let peak = v["peak_gflops"][best].as_f64().unwrap();
     assert!(peak > 0.0);
+    let range = &v["peak_range_gflops"][best];
+    assert_eq!(range[0].as_f64(), Some(peak), "one shape, one measurement");
+    assert_eq!(range[1].as_f64(), Some(peak));
     let results = v["results"].as_array().unwrap();
     assert_eq!(results.len(), 2, "one row per layout");
     for (r, layout) in results.iter().zip(["nchw", "nhwc"]) {
@@ -63,6 +67,8 @@ fn json_schema_on_a_tiny_shape() {
         );
         let flops = 2.0 * 2.0 * 24.0 * 40.0 * 5.0 * 5.0;
         assert!(t > 0.0 && (g - flops / t / 1e9).abs() <= 1e-9 * g.max(1.0));
+        // One shape: the run measured one peak per ISA, and the rows used it.
+        assert_eq!(r["peak_gflops"].as_f64().unwrap(), peak);
         assert!((e - g / peak).abs() <= 1e-9);
         let name = r["kernel_name"].as_str().unwrap();
         assert!(conv1x1::kernels().any(|k| k.name == name), "{name}");
@@ -176,8 +182,13 @@ fn peers_add_their_rows_and_ratio_columns() {
             assert_eq!(r["kernel"], kernel);
             assert_eq!(r["kernel_name"], function);
             assert!(r["gflops"].as_f64().unwrap() > 0.0);
-            // Peers are compared with the best ISA's peak.
-            let peak = v["peak_gflops"][best].as_f64().unwrap();
+            // Peers are compared with the best ISA's peak, measured before the same shape.
+            let ours = results
+                .iter()
+                .find(|o| o["isa"] == best && o["shape"] == r["shape"])
+                .unwrap();
+            let peak = r["peak_gflops"].as_f64().unwrap();
+            assert_eq!(peak, ours["peak_gflops"].as_f64().unwrap());
             let e = r["efficiency"].as_f64().unwrap();
             assert!((e - r["gflops"].as_f64().unwrap() / peak).abs() <= 1e-9);
         }

@@ -62,21 +62,14 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<()> {
             }
         }
     }
-    let mut engine = Engine::new(
-        args.min_time,
-        threads,
-        &isas,
-        true,
-        args.workload.quiet,
-        jobs.len(),
-    )?;
+    let mut engine = Engine::new(args.min_time, threads, args.workload.quiet, jobs.len());
     let mut rows = Vec::new();
     for (suite, shape, subject) in jobs {
         rows.extend(engine.measure(suite, shape, subject)?);
     }
     engine.finish();
 
-    let totals = results::totals(&rows, &workload.suite_sizes(), |isa| engine.peak_of(isa));
+    let totals = results::totals(&rows, &workload.suite_sizes());
     let ctx = ReportData {
         doc: engine.document(args.min_time, rows, totals),
         features: crate::cpu::features(),
@@ -110,7 +103,10 @@ pub fn facts(ctx: &ReportData) -> Vec<(&'static str, String)> {
         .doc
         .peak_gflops
         .iter()
-        .map(|(isa, p)| format!("{isa} {p:.1}"))
+        .map(|(isa, p)| match ctx.doc.peak_range_gflops.get(isa) {
+            Some([lo, hi]) => format!("{isa} {p:.1} ({lo:.1}–{hi:.1})"),
+            None => format!("{isa} {p:.1}"),
+        })
         .collect();
     vec![
         ("CPU", format!("{} ({})", ctx.doc.cpu, ctx.doc.arch)),
@@ -118,7 +114,9 @@ pub fn facts(ctx: &ReportData) -> Vec<(&'static str, String)> {
         (
             "Measured peak (GFLOP/s, one core)",
             format!(
-                "{} — register-only FMA loop per ISA, best of 100 runs of 2.5 ms, measured in this run",
+                "{} — median (range) over the run; register-only FMA loop per ISA, best of 100 \
+                 runs of 2.5 ms, measured in this process before each shape, and each row's % of \
+                 peak uses the peak measured before its shape",
                 peaks.join(", ")
             ),
         ),
