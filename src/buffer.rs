@@ -35,11 +35,17 @@ impl AlignedBuf {
     pub const ALIGN: usize = 64;
 
     /// `len` elements, all `value`.
+    ///
+    /// # Panics
+    /// As `vec!` does, when the allocation cannot be made (`len` near `usize::MAX`).
     pub fn filled(len: usize, value: f32) -> AlignedBuf {
         // Up to 15 floats of slack put some element on a 64-byte boundary (the allocation is
         // at least 4-byte aligned).
         let slack = Self::ALIGN / 4 - 1;
-        let data = vec![value; len + slack];
+        let total = len
+            .checked_add(slack)
+            .expect("AlignedBuf length overflows usize");
+        let data = vec![value; total];
         let misalign = data.as_ptr().addr() % Self::ALIGN;
         let start = (Self::ALIGN - misalign) % Self::ALIGN / 4;
         AlignedBuf { data, start, len }

@@ -90,19 +90,14 @@ pub fn header(doc: &Document, threads: usize) -> String {
     )
 }
 
-/// The peaks measured over the run: median and range per ISA.
+/// The peaks measured over the run: median and range per ISA (nothing when none was).
 pub fn peak_summary(doc: &Document) -> String {
-    let peaks: Vec<String> = doc
-        .peak_gflops
-        .iter()
-        .map(|(isa, p)| match doc.peak_range_gflops.get(isa) {
-            Some([lo, hi]) => format!("{isa} {p:.1} ({lo:.1}–{hi:.1})"),
-            None => format!("{isa} {p:.1}"),
-        })
-        .collect();
+    if doc.peak_gflops.is_empty() {
+        return String::new();
+    }
     format!(
         "Peak GFLOP/s per core over this run, median (range): {}\n",
-        peaks.join(", ")
+        results::peak_list(doc)
     )
 }
 

@@ -213,6 +213,19 @@ pub fn ratio_cell(ratio: Option<f64>) -> String {
     ratio.map_or("-".to_string(), |r| format!("{r:.2}"))
 }
 
+/// The document's peaks as `isa median (lowest–highest)`, comma separated.
+pub fn peak_list(doc: &Document) -> String {
+    let peaks: Vec<String> = doc
+        .peak_gflops
+        .iter()
+        .map(|(isa, p)| match doc.peak_range_gflops.get(isa) {
+            Some([lo, hi]) => format!("{isa} {p:.1} ({lo:.1}–{hi:.1})"),
+            None => format!("{isa} {p:.1}"),
+        })
+        .collect();
+    peaks.join(", ")
+}
+
 /// `gflops / (peak × threads)`, or 0 when the peak is unknown.
 pub fn efficiency(gflops: f64, peak: Option<f64>, threads: usize) -> f64 {
     match peak {

@@ -99,15 +99,6 @@ fn write_file(dir: &Path, name: &str, text: &str) -> Result<()> {
 
 /// The introductory facts as (label, text) pairs, shared by both renderings.
 pub fn facts(ctx: &ReportData) -> Vec<(&'static str, String)> {
-    let peaks: Vec<String> = ctx
-        .doc
-        .peak_gflops
-        .iter()
-        .map(|(isa, p)| match ctx.doc.peak_range_gflops.get(isa) {
-            Some([lo, hi]) => format!("{isa} {p:.1} ({lo:.1}–{hi:.1})"),
-            None => format!("{isa} {p:.1}"),
-        })
-        .collect();
     vec![
         ("CPU", format!("{} ({})", ctx.doc.cpu, ctx.doc.arch)),
         ("SIMD features", ctx.features.join(" ")),
@@ -117,7 +108,7 @@ pub fn facts(ctx: &ReportData) -> Vec<(&'static str, String)> {
                 "{} — median (range) over the run; register-only FMA loop per ISA, best of 100 \
                  runs of 2.5 ms, measured in this process before each shape, and each row's % of \
                  peak uses the peak measured before its shape",
-                peaks.join(", ")
+                results::peak_list(&ctx.doc)
             ),
         ),
         ("Command", ctx.doc.command.clone()),
