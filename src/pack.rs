@@ -8,10 +8,16 @@
 //! * Channel-vectorized kernels (NHWC, and NCHW for strided or small images; weights on the
 //!   vector side): full panels have width NR; the last one is padded only to a whole number of
 //!   vectors, so thin layers (Cout = 24) do not pay for a 64-wide panel.
+//! * K-paired last panel (NHWC on AVX2 and AVX-512, when the last panel is an odd number of
+//!   half vectors, e.g. 24 channels on AVX-512): not padded; its rows are stored in pairs of
+//!   input channels, `[k/2][n][2]` (each output channel's weights for input channels 2r and
+//!   2r + 1 side by side), then, for odd `k`, the last input channel's row `[n]`. The k-paired
+//!   tile of `nhwc_tile.rs` fills whole vectors with them.
 //!
 //! The bias is padded to the same panel widths, which makes bias index = output channel.
 
 use crate::kernel::{Entry, KernelInfo};
+use crate::spec::{Isa, Layout};
 
 /// A heap buffer of f32 aligned to 64 bytes (one cache line, one zmm).
 #[derive(Clone, Debug)]
@@ -56,6 +62,24 @@ pub(crate) struct Panels {
     pub last_valid: usize,
     /// Stored width of the last panel.
     pub last_width: usize,
+    /// Whether the last panel is k-paired (see the module docs; `NhwcBlock::kpair`).
+    pub kpair: bool,
+}
+
+/// Most half vectors of channels a k-paired panel may have (the tiles instantiated in
+/// `nhwc_tile::kpair_panel`).
+pub(crate) const KPAIR_MAX_HALVES: usize = 7;
+
+/// Whether a last panel of `n` channels of `kernel` is k-paired: NHWC on an ISA whose `Simd`
+/// has `K_PAIRS`, and `n` an odd number of half vectors, at most `KPAIR_MAX_HALVES`.
+fn kpair(kernel: &KernelInfo, n: usize) -> bool {
+    let isa = matches!(kernel.isa, Isa::Avx2 | Isa::Avx512);
+    let half = kernel.lanes / 2;
+    isa && kernel.layout == Layout::Nhwc
+        && matches!(kernel.entry, Entry::Nhwc(_))
+        && half > 0
+        && n % kernel.lanes == half
+        && n / half <= KPAIR_MAX_HALVES
 }
 
 impl Panels {
@@ -68,7 +92,10 @@ impl Panels {
         };
         let count = cout.div_ceil(width);
         let last_valid = cout - (count - 1) * width;
-        let last_width = if vector_side {
+        let kpair = kpair(kernel, last_valid);
+        let last_width = if kpair {
+            last_valid
+        } else if vector_side {
             last_valid.next_multiple_of(kernel.lanes)
         } else {
             width
@@ -78,6 +105,7 @@ impl Panels {
             count,
             last_valid,
             last_width,
+            kpair,
         }
     }
     /// Output channels including padding: packed floats per input channel.
@@ -112,6 +140,25 @@ pub(crate) fn pack_weights(
         let k = kc.min(cin - k0);
         for j in 0..panels.count {
             let width = panels.width_of(j);
+            if j + 1 == panels.count && panels.kpair {
+                // Input channels in pairs, each output channel's two weights side by side.
+                for kk in 0..k {
+                    let (row, side) = if kk + 1 == k && k % 2 == 1 {
+                        (kk, None)
+                    } else {
+                        (kk - kk % 2, Some(kk % 2))
+                    };
+                    for c in 0..width {
+                        let at = match side {
+                            Some(s) => row * width + 2 * c + s,
+                            None => row * width + c,
+                        };
+                        out[pos + at] = weights[(j * panels.width + c) * cin + k0 + kk];
+                    }
+                }
+                pos += k * width;
+                continue;
+            }
             for kk in 0..k {
                 for c in 0..width {
                     let co = j * panels.width + c;

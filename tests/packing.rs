@@ -10,14 +10,25 @@ use conv1x1::{kernels, ConvSpec, KernelInfo, KernelKind, Plan};
 
 /// Output channels including padding: pixel-vectorized (NCHW) kernels pack panels of MR
 /// channels, zero padded; channel-vectorized kernels (NHWC, and the NCHW `_cv_` ones) panels
-/// of NR channels, the last one only to whole vectors.
+/// of NR channels, the last one only to whole vectors, except an NHWC last panel of 1, 3, 5
+/// or 7 half vectors on AVX2 / AVX-512, which is k-paired and not padded at all.
 fn padded_cout(k: &KernelInfo, cout: usize) -> usize {
     let pixel_vectorized = k.layout == conv1x1::Layout::Nchw && !k.name.contains("_cv_");
     if pixel_vectorized {
         cout.next_multiple_of(k.mr)
     } else {
         let full = (cout - 1) / k.nr;
-        full * k.nr + (cout - full * k.nr).next_multiple_of(k.lanes)
+        let last = cout - full * k.nr;
+        let half = k.lanes / 2;
+        let k_paired = k.layout == conv1x1::Layout::Nhwc
+            && matches!(k.isa, conv1x1::Isa::Avx2 | conv1x1::Isa::Avx512)
+            && last % k.lanes == half
+            && last / half <= 7;
+        if k_paired {
+            cout
+        } else {
+            full * k.nr + last.next_multiple_of(k.lanes)
+        }
     }
 }
 
@@ -59,7 +70,7 @@ fn packed_weights_are_raw_bytes_plus_tile_padding() {
             (Some(cin), Some(cout)) => check(k, cin, cout),
             _ => {
                 for cin in [1, 3, 64, 300] {
-                    for cout in [1, 7, 16, 24, 65, 100, 600] {
+                    for cout in [1, 7, 8, 12, 16, 24, 40, 65, 100, 120, 600] {
                         check(k, cin, cout);
                     }
                 }

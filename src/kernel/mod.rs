@@ -131,6 +131,10 @@ pub(crate) struct NhwcBlock {
     pub panels: usize,
     /// Valid output channels in the last panel (1..=NR).
     pub n_last: usize,
+    /// The last panel is k-paired (`pack.rs`): `[k/2][n_last][2]`, then `[n_last]` for odd
+    /// `k`, unpadded, bias unpadded too. Only for unstrided channels on ISAs with
+    /// `Simd::K_PAIRS`.
+    pub kpair: bool,
     /// Input image at the block's first channel; pixel `q` starts at `x + q·x_ps`.
     pub x: *const f32,
     /// Elements between consecutive input pixels (NHWC: Cin; NCHW: 1).

@@ -51,6 +51,10 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
     let mut waiting = None;
     for j in 0..b.panels {
         let n = if j + 1 == b.panels { b.n_last } else { nr };
+        if S::K_PAIRS && !CS && b.kpair && j + 1 == b.panels {
+            kpair_panel::<S, NV>(b, nr, k, j, n);
+            continue;
+        }
         let next_panel = b.w.wrapping_add((j + 1) * k * nr);
         let pairing = pair_tails && n == nr;
         let end = if pairing { p_pairs } else { b.p1 };
@@ -290,6 +294,179 @@ unsafe fn tile<
                     S::store(dst, a);
                 } else {
                     S::store_masked(dst, masks[v], a);
+                }
+            });
+        }
+    });
+}
+
+/// The last panel `j`, k-paired (`n` channels, an odd number V of half vectors; see
+/// `pack.rs`), in tiles of pixels × V vectors. A pixel's `n` channels, each with two sums (even
+/// and odd input channels), are 2n = V·LANES lanes: whole vectors, where plain channel vectors
+/// would leave a half vector empty (AVX-512, 24 channels: 3 zmm for 24 sums instead of 2 zmm
+/// for 24 of 32 lanes; benches/README.md, note 19).
+#[inline(always)]
+unsafe fn kpair_panel<S: Simd, const NV: usize>(
+    b: &NhwcBlock,
+    nr: usize,
+    k: usize,
+    j: usize,
+    n: usize,
+) {
+    debug_assert!(n % S::LANES == S::LANES / 2 && n < nr);
+    // Pixels per tile: MR·V accumulators, at most 24 of the 32 zmm or 12 of the 16 ymm. The
+    // panel is narrower than NV vectors, so V < 2·NV: the guards keep impossible arms out of
+    // the build. `pack::KPAIR_MAX_HALVES` is 7.
+    let zmm = S::LANES >= 16;
+    match n / (S::LANES / 2) {
+        1 => kpair_tiles::<S, 1, 12>(b, nr, k, j),
+        3 if NV >= 2 && zmm => kpair_tiles::<S, 3, 8>(b, nr, k, j),
+        3 if NV >= 2 => kpair_tiles::<S, 3, 4>(b, nr, k, j),
+        5 if NV >= 3 && zmm => kpair_tiles::<S, 5, 4>(b, nr, k, j),
+        5 if NV >= 3 => kpair_tiles::<S, 5, 2>(b, nr, k, j),
+        7 if NV >= 4 && zmm => kpair_tiles::<S, 7, 3>(b, nr, k, j),
+        7 if NV >= 4 => kpair_tiles::<S, 7, 1>(b, nr, k, j),
+        _ => unreachable!("k-paired panels have 1, 3, 5 or 7 half vectors"),
+    }
+}
+
+/// Panel `j` in k-paired tiles of `MR` pixels (see [`kpair_tile`]).
+#[inline(always)]
+unsafe fn kpair_tiles<S: Simd, const V: usize, const MR: usize>(
+    b: &NhwcBlock,
+    nr: usize,
+    k: usize,
+    j: usize,
+) {
+    let mut p = b.p0;
+    while p < b.p1 {
+        let m = MR.min(b.p1 - p);
+        if j == 0 {
+            // As in `panel_tiles`: the first pass over these pixels prefetches the next tile's.
+            let next = p + m;
+            for q in next..(next + MR).min(b.p1) {
+                let row = b.x.wrapping_add(b.map.input_pixel(q) * b.x_ps);
+                for line in 0..k.div_ceil(16) {
+                    S::prefetch(row.wrapping_add(line * 16));
+                }
+            }
+        }
+        kpair_tile::<S, V, MR>(b, nr, k, j, p, m);
+        p += m;
+    }
+}
+
+/// One k-paired tile: pixels `p..p+m` (m ≤ MR) × the `n = V·LANES/2` channels of the last
+/// panel `j`. Vector t of a pixel holds channels t·LANES/2 .. (t+1)·LANES/2, two lanes each:
+/// the sum over even input channels and the sum over odd ones. Per pair of input channels the
+/// tile loads V weight vectors and one pair of input values per pixel (a 64-bit broadcast),
+/// and issues MR·V FMAs, every lane useful; the two sums of each channel are added once, at
+/// the end. A pixel's result therefore does not depend on which tile or thread computed it.
+/// Unstrided channels only (NHWC plans).
+#[inline(always)]
+unsafe fn kpair_tile<S: Simd, const V: usize, const MR: usize>(
+    b: &NhwcBlock,
+    nr_full: usize,
+    k: usize,
+    j: usize,
+    p: usize,
+    m: usize,
+) {
+    let lanes = S::LANES;
+    let h = lanes / 2;
+    let n = V * h;
+    // Pixels past `m` repeat the last valid one (reads in bounds, sums never stored).
+    // SAFETY (pointer arithmetic below): pixels p..p+m exist in this image's output and
+    // residual, their input pixels (via the map) with k channels from `b.x`; the packed panel
+    // holds k·n floats from `w`, the bias n from the panel's start; output vectors are
+    // stored whole only below n, the last half vector masked.
+    let mut xs = [b.x; MR];
+    let mut ys = [b.y; MR];
+    let mut rs = [b.r; MR];
+    unroll!(i in MR => {
+        let q = p + i.min(m - 1);
+        xs[i] = b.x.add(b.map.input_pixel(q) * b.x_ps);
+        ys[i] = b.y.add(q * b.y_ps + j * nr_full);
+        if !b.r.is_null() {
+            rs[i] = b.r.add(q * b.y_ps + j * nr_full);
+        }
+    });
+    let mut acc = [[S::zero(); V]; MR];
+    unroll!(i in MR => {
+        if i < m {
+            if b.ep.load_c {
+                // Earlier blocks' sums join the even-channel sums.
+                unroll!(t in V => {
+                    acc[i][t] = S::load_even(ys[i].add(t * h));
+                });
+            } else {
+                // First k block: fetch the output lines for writing (see `tile`).
+                unroll!(t in V => {
+                    S::prefetch_write(ys[i].wrapping_add(t * h));
+                });
+            }
+        }
+    });
+    let w = b.w.add(j * k * nr_full);
+    let pairs = k / 2;
+    for r in 0..pairs {
+        let wk = w.add(r * 2 * n);
+        let mut wv = [S::zero(); V];
+        unroll!(t in V => {
+            wv[t] = S::load(wk.add(t * lanes));
+        });
+        unroll!(i in MR => {
+            let x = S::splat_pair(xs[i].add(2 * r));
+            unroll!(t in V => {
+                acc[i][t] = S::fma(x, wv[t], acc[i][t]);
+            });
+        });
+    }
+    if k % 2 == 1 {
+        // The last input channel alone: its row is [n], into the even lanes (the odd lanes
+        // add 0 · 0, so an infinite input cannot turn them into NaN).
+        let wk = w.add(pairs * 2 * n);
+        let mut wv = [S::zero(); V];
+        unroll!(t in V => {
+            wv[t] = S::load_even(wk.add(t * h));
+        });
+        unroll!(i in MR => {
+            let x = S::splat_even(*xs[i].add(k - 1));
+            unroll!(t in V => {
+                acc[i][t] = S::fma(x, wv[t], acc[i][t]);
+            });
+        });
+    }
+    let lo = S::splat(b.ep.lo);
+    let hi = S::splat(b.ep.hi);
+    let half = S::mask(h);
+    unroll!(i in MR => {
+        if i < m {
+            // Output vector u: channels u·LANES.., from pair vectors 2u and 2u + 1; for odd V
+            // the last one has only its lower half (vector V − 1 summed with itself).
+            unroll!(t in V => {
+                if t.is_multiple_of(2) {
+                    let whole = t + 1 < V;
+                    let mut v = S::sum_pairs(acc[i][t], acc[i][(t + 1).min(V - 1)]);
+                    let c = t * h;
+                    if b.ep.finish {
+                        if !b.bias.is_null() {
+                            let src = b.bias.add(j * nr_full + c);
+                            v = S::add(v, if whole { S::load(src) } else { S::load_masked(src, half) });
+                        }
+                        if !b.r.is_null() {
+                            let src = rs[i].add(c);
+                            v = S::add(v, if whole { S::load(src) } else { S::load_masked(src, half) });
+                        }
+                        if b.ep.clamp {
+                            v = S::clamp(v, lo, hi);
+                        }
+                    }
+                    if whole {
+                        S::store(ys[i].add(c), v);
+                    } else {
+                        S::store_masked(ys[i].add(c), half, v);
+                    }
                 }
             });
         }

@@ -35,6 +35,33 @@ pub(crate) trait Simd {
     /// `min(max(v, lo), hi)`, NaN lanes stay NaN.
     unsafe fn clamp(v: Self::V, lo: Self::V, hi: Self::V) -> Self::V;
 
+    /// Whether the ISA implements the four k-pair operations below, which the k-paired tiles
+    /// of `nhwc_tile.rs` use: a thin last panel (Cout = 24 on AVX-512, 1.5 vectors) then holds
+    /// each output channel's sums of even and odd input channels side by side, 2 lanes per
+    /// channel, in whole vectors. Only called when true.
+    const K_PAIRS: bool = false;
+    /// `[p[0], p[1], p[0], p[1], …]`: two consecutive values, repeated.
+    #[inline(always)]
+    unsafe fn splat_pair(_p: *const f32) -> Self::V {
+        unreachable!("splat_pair without K_PAIRS")
+    }
+    /// `x` in the even lanes, zero in the odd ones.
+    #[inline(always)]
+    unsafe fn splat_even(_x: f32) -> Self::V {
+        unreachable!("splat_even without K_PAIRS")
+    }
+    /// Lane `2l` from `p + l` (l < LANES / 2), zero in the odd lanes; reads `p[..LANES / 2]`
+    /// only.
+    #[inline(always)]
+    unsafe fn load_even(_p: *const f32) -> Self::V {
+        unreachable!("load_even without K_PAIRS")
+    }
+    /// Lane `l < LANES / 2`: `a[2l] + a[2l + 1]`; lane `LANES / 2 + l`: `b[2l] + b[2l + 1]`.
+    #[inline(always)]
+    unsafe fn sum_pairs(_a: Self::V, _b: Self::V) -> Self::V {
+        unreachable!("sum_pairs without K_PAIRS")
+    }
+
     /// Hints that the cache line holding `p` will be read soon (into L2). Never faults, so
     /// `p` may point anywhere; callers form it with `wrapping_add`. Default: no hint.
     #[inline(always)]

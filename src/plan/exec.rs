@@ -198,6 +198,7 @@ unsafe fn nhwc_image(
                     },
                     panels: pe - pc,
                     n_last,
+                    kpair: panels.kpair && pe == panels.count,
                     x: x_img.add(k0 * x_cs),
                     x_ps,
                     x_cs,

@@ -71,6 +71,29 @@ impl Simd for Avx2 {
         // VMAXPS/VMINPS return their second operand when either is NaN: v's NaN survives.
         _mm256_min_ps(hi, _mm256_max_ps(lo, v))
     }
+    const K_PAIRS: bool = true;
+    #[inline(always)]
+    unsafe fn splat_pair(p: *const f32) -> __m256 {
+        // VBROADCASTSD from memory: a load, no shuffle.
+        _mm256_castpd_ps(_mm256_set1_pd(p.cast::<f64>().read_unaligned()))
+    }
+    #[inline(always)]
+    unsafe fn splat_even(x: f32) -> __m256 {
+        _mm256_blend_ps::<0b1010_1010>(_mm256_set1_ps(x), _mm256_setzero_ps())
+    }
+    #[inline(always)]
+    unsafe fn load_even(p: *const f32) -> __m256 {
+        // Exactly p[0..4], interleaved with zeros.
+        let x = _mm_loadu_ps(p);
+        let z = _mm_setzero_ps();
+        _mm256_set_m128(_mm_unpackhi_ps(x, z), _mm_unpacklo_ps(x, z))
+    }
+    #[inline(always)]
+    unsafe fn sum_pairs(a: __m256, b: __m256) -> __m256 {
+        // [a01 a23 b01 b23 | a45 a67 b45 b67], then the 64-bit pairs in order 0, 2, 1, 3.
+        let h = _mm256_hadd_ps(a, b);
+        _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(h)))
+    }
     #[inline(always)]
     unsafe fn prefetch(p: *const f32) {
         _mm_prefetch::<_MM_HINT_T1>(p.cast::<i8>())

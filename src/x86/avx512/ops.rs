@@ -69,6 +69,30 @@ impl Simd for Avx512 {
         // VMAXPS/VMINPS return their second operand when either is NaN: v's NaN survives.
         _mm512_min_ps(hi, _mm512_max_ps(lo, v))
     }
+    const K_PAIRS: bool = true;
+    #[inline(always)]
+    unsafe fn splat_pair(p: *const f32) -> __m512 {
+        // VBROADCASTSD from memory: a load, no shuffle on an FMA pipe.
+        _mm512_castpd_ps(_mm512_set1_pd(p.cast::<f64>().read_unaligned()))
+    }
+    #[inline(always)]
+    unsafe fn splat_even(x: f32) -> __m512 {
+        _mm512_maskz_mov_ps(0x5555, _mm512_set1_ps(x))
+    }
+    #[inline(always)]
+    unsafe fn load_even(p: *const f32) -> __m512 {
+        // VEXPANDPS reads exactly as many values as the mask has lanes (8).
+        _mm512_maskz_expandloadu_ps(0x5555, p)
+    }
+    #[inline(always)]
+    unsafe fn sum_pairs(a: __m512, b: __m512) -> __m512 {
+        let even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+        let odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+        _mm512_add_ps(
+            _mm512_permutex2var_ps(a, even, b),
+            _mm512_permutex2var_ps(a, odd, b),
+        )
+    }
     #[inline(always)]
     unsafe fn prefetch(p: *const f32) {
         _mm_prefetch::<_MM_HINT_T1>(p.cast::<i8>())
