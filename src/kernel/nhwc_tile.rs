@@ -52,7 +52,7 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
     for j in 0..b.panels {
         let n = if j + 1 == b.panels { b.n_last } else { nr };
         if S::K_PAIRS && !CS && b.kpair && j + 1 == b.panels {
-            kpair_panel::<S, NV>(b, nr, k, j, n);
+            S::kpair_panel(b, nr, k, j, n);
             continue;
         }
         let next_panel = b.w.wrapping_add((j + 1) * k * nr);
@@ -305,27 +305,27 @@ unsafe fn tile<
 /// and odd input channels), are 2n = V·LANES lanes: whole vectors, where plain channel vectors
 /// would leave a half vector empty (AVX-512, 24 channels: 3 zmm for 24 sums instead of 2 zmm
 /// for 24 of 32 lanes; benches/README.md, note 19).
+///
+/// Each ISA with `Simd::K_PAIRS` compiles this once, in a `#[target_feature]` function of its
+/// own that `Simd::kpair_panel` calls, rather than inside every kernel: the tiles for every
+/// panel width would otherwise be built again for each specialized kernel.
+///
+/// # Safety
+/// As for [`nhwc_block`], from the ISA's `#[target_feature]` function; `b.kpair` is set.
 #[inline(always)]
-unsafe fn kpair_panel<S: Simd, const NV: usize>(
-    b: &NhwcBlock,
-    nr: usize,
-    k: usize,
-    j: usize,
-    n: usize,
-) {
+pub(crate) unsafe fn kpair_panel<S: Simd>(b: &NhwcBlock, nr: usize, k: usize, j: usize, n: usize) {
     debug_assert!(n % S::LANES == S::LANES / 2 && n < nr);
-    // Pixels per tile: MR·V accumulators, at most 24 of the 32 zmm or 12 of the 16 ymm. The
-    // panel is narrower than NV vectors, so V < 2·NV: the guards keep impossible arms out of
-    // the build. `pack::KPAIR_MAX_HALVES` is 7.
+    // Pixels per tile: MR·V accumulators, at most 24 of the 32 zmm or 12 of the 16 ymm.
+    // `pack::KPAIR_MAX_HALVES` is 7.
     let zmm = S::LANES >= 16;
     match n / (S::LANES / 2) {
         1 => kpair_tiles::<S, 1, 12>(b, nr, k, j),
-        3 if NV >= 2 && zmm => kpair_tiles::<S, 3, 8>(b, nr, k, j),
-        3 if NV >= 2 => kpair_tiles::<S, 3, 4>(b, nr, k, j),
-        5 if NV >= 3 && zmm => kpair_tiles::<S, 5, 4>(b, nr, k, j),
-        5 if NV >= 3 => kpair_tiles::<S, 5, 2>(b, nr, k, j),
-        7 if NV >= 4 && zmm => kpair_tiles::<S, 7, 3>(b, nr, k, j),
-        7 if NV >= 4 => kpair_tiles::<S, 7, 1>(b, nr, k, j),
+        3 if zmm => kpair_tiles::<S, 3, 8>(b, nr, k, j),
+        3 => kpair_tiles::<S, 3, 4>(b, nr, k, j),
+        5 if zmm => kpair_tiles::<S, 5, 4>(b, nr, k, j),
+        5 => kpair_tiles::<S, 5, 2>(b, nr, k, j),
+        7 if zmm => kpair_tiles::<S, 7, 3>(b, nr, k, j),
+        7 => kpair_tiles::<S, 7, 1>(b, nr, k, j),
         _ => unreachable!("k-paired panels have 1, 3, 5 or 7 half vectors"),
     }
 }

@@ -61,6 +61,21 @@ pub(crate) trait Simd {
     unsafe fn sum_pairs(_a: Self::V, _b: Self::V) -> Self::V {
         unreachable!("sum_pairs without K_PAIRS")
     }
+    /// Runs `nhwc_tile::kpair_panel::<Self>` (the k-paired last panel `j` of `b`, `n`
+    /// channels) from this ISA's `#[target_feature]` function, compiled once per ISA.
+    ///
+    /// # Safety
+    /// The CPU must support the ISA; `b` as for `nhwc_tile::kpair_panel`.
+    #[inline(always)]
+    unsafe fn kpair_panel(
+        _b: &crate::kernel::NhwcBlock,
+        _nr: usize,
+        _k: usize,
+        _j: usize,
+        _n: usize,
+    ) {
+        unreachable!("kpair_panel without K_PAIRS")
+    }
 
     /// Hints that the cache line holding `p` will be read soon (into L2). Never faults, so
     /// `p` may point anywhere; callers form it with `wrapping_add`. Default: no hint.

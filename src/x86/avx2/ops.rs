@@ -4,6 +4,7 @@
 use std::arch::x86_64::*;
 
 use crate::kernel::simd::Simd;
+use crate::kernel::NhwcBlock;
 
 /// AVX2 + FMA, 8 f32 lanes.
 pub(crate) struct Avx2;
@@ -95,6 +96,10 @@ impl Simd for Avx2 {
         _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(h)))
     }
     #[inline(always)]
+    unsafe fn kpair_panel(b: &NhwcBlock, nr: usize, k: usize, j: usize, n: usize) {
+        kpair_panel(b, nr, k, j, n)
+    }
+    #[inline(always)]
     unsafe fn prefetch(p: *const f32) {
         _mm_prefetch::<_MM_HINT_T1>(p.cast::<i8>())
     }
@@ -105,4 +110,15 @@ impl Simd for Avx2 {
         // for writing. A real PREFETCHW measured no better (benches/README.md, note 18).
         _mm_prefetch::<_MM_HINT_ET0>(p.cast::<i8>())
     }
+}
+
+/// The k-paired last panel of an NHWC block (`nhwc_tile::kpair_panel`), built once here for
+/// every Avx2 NHWC kernel instead of inside each one.
+///
+/// # Safety
+/// The CPU must support avx2,fma; `b` as for `nhwc_tile::kpair_panel`.
+#[inline(never)]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn kpair_panel(b: &NhwcBlock, nr: usize, k: usize, j: usize, n: usize) {
+    crate::kernel::nhwc_tile::kpair_panel::<Avx2>(b, nr, k, j, n)
 }

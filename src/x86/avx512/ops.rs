@@ -4,6 +4,7 @@
 use std::arch::x86_64::*;
 
 use crate::kernel::simd::Simd;
+use crate::kernel::NhwcBlock;
 
 /// AVX-512F, 16 f32 lanes.
 pub(crate) struct Avx512;
@@ -94,6 +95,10 @@ impl Simd for Avx512 {
         )
     }
     #[inline(always)]
+    unsafe fn kpair_panel(b: &NhwcBlock, nr: usize, k: usize, j: usize, n: usize) {
+        kpair_panel(b, nr, k, j, n)
+    }
+    #[inline(always)]
     unsafe fn prefetch(p: *const f32) {
         _mm_prefetch::<_MM_HINT_T1>(p.cast::<i8>())
     }
@@ -137,4 +142,15 @@ impl Simd for Avx512 {
             }
         }
     }
+}
+
+/// The k-paired last panel of an NHWC block (`nhwc_tile::kpair_panel`), built once here for
+/// every Avx512 NHWC kernel instead of inside each one.
+///
+/// # Safety
+/// The CPU must support avx512f; `b` as for `nhwc_tile::kpair_panel`.
+#[inline(never)]
+#[target_feature(enable = "avx512f")]
+unsafe fn kpair_panel(b: &NhwcBlock, nr: usize, k: usize, j: usize, n: usize) {
+    crate::kernel::nhwc_tile::kpair_panel::<Avx512>(b, nr, k, j, n)
 }
