@@ -72,15 +72,9 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
             };
             t += 1;
             if j == 0 && !CS {
-                // First pass over these pixels: prefetch the next tile's inputs (k channels
-                // of each of its pixels) while this tile computes.
-                let next = p + m;
-                for q in next..(next + MR).min(b.p1) {
-                    let row = b.x.wrapping_add(b.map.input_pixel(q) * b.x_ps);
-                    for line in 0..k.div_ceil(16) {
-                        S::prefetch(row.wrapping_add(line * 16));
-                    }
-                }
+                // First pass over these pixels: prefetch the next tile's inputs while this
+                // tile computes.
+                prefetch_inputs::<S>(b, k, p + m, (p + m + MR).min(b.p1));
             }
             if n == nr {
                 tile::<S, MR, NV, true, CS, true, NV>(b, nr, k, j, p, m, n, pf);
@@ -139,6 +133,44 @@ unsafe fn tail_pair<S: Simd, const MR: usize, const NV: usize, const CS: bool>(
     }
 }
 
+/// Prefetches the `k` input channels of output pixels `q0..q1` (unstrided channels).
+#[inline(always)]
+unsafe fn prefetch_inputs<S: Simd>(b: &NhwcBlock, k: usize, q0: usize, q1: usize) {
+    for q in q0..q1 {
+        let row = b.x.wrapping_add(b.map.input_pixel(q) * b.x_ps);
+        for line in 0..k.div_ceil(16) {
+            S::prefetch(row.wrapping_add(line * 16));
+        }
+    }
+}
+
+/// Input, output and residual rows of a tile's pixels `p..p+m` (MR rows; rows past `m` repeat
+/// the last valid pixel, so their reads stay in bounds). Output and residual rows start
+/// `y_off` elements into the pixel (the panel's first channel).
+///
+/// # Safety
+/// Pixels `p..p+m` exist in the block's output (and residual), their input pixels in its input.
+#[inline(always)]
+unsafe fn pixel_rows<const MR: usize>(
+    b: &NhwcBlock,
+    p: usize,
+    m: usize,
+    y_off: usize,
+) -> ([*const f32; MR], [*mut f32; MR], [*const f32; MR]) {
+    let mut xs = [b.x; MR];
+    let mut ys = [b.y; MR];
+    let mut rs = [b.r; MR];
+    unroll!(i in MR => {
+        let q = p + i.min(m - 1);
+        xs[i] = b.x.add(b.map.input_pixel(q) * b.x_ps);
+        ys[i] = b.y.add(q * b.y_ps + y_off);
+        if !b.r.is_null() {
+            rs[i] = b.r.add(q * b.y_ps + y_off);
+        }
+    });
+    (xs, ys, rs)
+}
+
 /// Elements between an output pixel's consecutive channels: 1 unless channels are strided.
 #[inline(always)]
 fn y_cs_of(b: &NhwcBlock, cs: bool) -> usize {
@@ -195,17 +227,7 @@ unsafe fn tile<
     // tile) whose addresses lie past the caller's buffer: their offsets use `wrapping_add`
     // (forming them with `add` is undefined behaviour even unread) and masked or lane-by-lane
     // accesses never touch them.
-    let mut xs = [b.x; MR];
-    let mut ys = [b.y; MR];
-    let mut rs = [b.r; MR];
-    unroll!(i in MR => {
-        let q = p + i.min(m - 1);
-        xs[i] = b.x.add(b.map.input_pixel(q) * b.x_ps);
-        ys[i] = b.y.add(q * b.y_ps + j * nr_full * b.y_cs);
-        if !b.r.is_null() {
-            rs[i] = b.r.add(q * b.y_ps + j * nr_full * b.y_cs);
-        }
-    });
+    let (xs, ys, rs) = pixel_rows::<MR>(b, p, m, j * nr_full * b.y_cs);
     // Channel stride of input and output: 1 unless channels are strided (NCHW).
     let (x_cs, y_cs) = if CS { (b.x_cs, b.y_cs) } else { (1, 1) };
     // Valid lanes of channel vector `v`.
@@ -343,13 +365,7 @@ unsafe fn kpair_tiles<S: Simd, const V: usize, const MR: usize>(
         let m = MR.min(b.p1 - p);
         if j == 0 {
             // As in `panel_tiles`: the first pass over these pixels prefetches the next tile's.
-            let next = p + m;
-            for q in next..(next + MR).min(b.p1) {
-                let row = b.x.wrapping_add(b.map.input_pixel(q) * b.x_ps);
-                for line in 0..k.div_ceil(16) {
-                    S::prefetch(row.wrapping_add(line * 16));
-                }
-            }
+            prefetch_inputs::<S>(b, k, p + m, (p + m + MR).min(b.p1));
         }
         kpair_tile::<S, V, MR>(b, nr, k, j, p, m);
         p += m;
@@ -380,17 +396,7 @@ unsafe fn kpair_tile<S: Simd, const V: usize, const MR: usize>(
     // residual, their input pixels (via the map) with k channels from `b.x`; the packed panel
     // holds k·n floats from `w`, the bias n from the panel's start; output vectors are
     // stored whole only below n, the last half vector masked.
-    let mut xs = [b.x; MR];
-    let mut ys = [b.y; MR];
-    let mut rs = [b.r; MR];
-    unroll!(i in MR => {
-        let q = p + i.min(m - 1);
-        xs[i] = b.x.add(b.map.input_pixel(q) * b.x_ps);
-        ys[i] = b.y.add(q * b.y_ps + j * nr_full);
-        if !b.r.is_null() {
-            rs[i] = b.r.add(q * b.y_ps + j * nr_full);
-        }
-    });
+    let (xs, ys, rs) = pixel_rows::<MR>(b, p, m, j * nr_full);
     let mut acc = [[S::zero(); V]; MR];
     unroll!(i in MR => {
         if i < m {
