@@ -437,35 +437,49 @@ unsafe fn tile<
             });
         });
     }
-    let lo = S::splat(b.ep.lo);
-    let hi = S::splat(b.ep.hi);
+    // Each epilogue test is once per tile, not once per vector (several taken branches each
+    // cost thin layers a tenth or more of their time; benches/README.md, note 20). Rows past
+    // `m` are output channels that do not exist: only their residual loads and stores skip
+    // them.
+    if b.ep.finish {
+        if !b.bias.is_null() {
+            unroll!(i in MR => {
+                // The packed bias is zero padded to MR channels per panel.
+                let bias = S::splat(*b.bias.add(j * MR + i));
+                unroll!(v in NV => {
+                    acc[i][v] = S::add(acc[i][v], bias);
+                });
+            });
+        }
+        if !b.r.is_null() {
+            let r = b.r.wrapping_add(j * MR * b.y_cs + p);
+            unroll!(i in MR => {
+                if i < m {
+                    unroll!(v in NV => {
+                        let src = r.wrapping_add(i * b.y_cs + v * lanes);
+                        let r = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
+                        acc[i][v] = S::add(acc[i][v], r);
+                    });
+                }
+            });
+        }
+        if b.ep.clamp {
+            let (lo, hi) = (S::splat(b.ep.lo), S::splat(b.ep.hi));
+            unroll!(i in MR => {
+                unroll!(v in NV => {
+                    acc[i][v] = S::clamp(acc[i][v], lo, hi);
+                });
+            });
+        }
+    }
     unroll!(i in MR => {
         if i < m {
-            let bias = if b.ep.finish && !b.bias.is_null() {
-                Some(S::splat(*b.bias.add(j * MR + i)))
-            } else {
-                None
-            };
             unroll!(v in NV => {
-                let off = i * b.y_cs + v * lanes;
-                let mut a = acc[i][v];
-                if b.ep.finish {
-                    if let Some(bv) = bias {
-                        a = S::add(a, bv);
-                    }
-                    if !b.r.is_null() {
-                        let src = b.r.wrapping_add(j * MR * b.y_cs + p + off);
-                        let r = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
-                        a = S::add(a, r);
-                    }
-                    if b.ep.clamp {
-                        a = S::clamp(a, lo, hi);
-                    }
-                }
+                let dst = y.wrapping_add(i * b.y_cs + v * lanes);
                 if FULL {
-                    S::store(y.wrapping_add(off), a);
+                    S::store(dst, acc[i][v]);
                 } else {
-                    S::store_masked(y.wrapping_add(off), masks[v], a);
+                    S::store_masked(dst, masks[v], acc[i][v]);
                 }
             });
         }

@@ -243,14 +243,16 @@ unsafe fn tile<
             S::load_masked(src, masks[v])
         }
     };
+    // Rows past `m` read the last valid pixel's values (in bounds), so loads and prefetches
+    // need no per-row test; only the stores at the end do. Every test here is one per tile,
+    // not one per vector: a test per vector (several taken branches each) cost a thin layer
+    // up to a fifth of its time (benches/README.md, note 20).
     let mut acc = [[S::zero(); NV]; MR];
     if b.ep.load_c {
         unroll!(i in MR => {
-            if i < m {
-                unroll!(v in NV => {
-                    acc[i][v] = load_c(ys[i], v);
-                });
-            }
+            unroll!(v in NV => {
+                acc[i][v] = load_c(ys[i], v);
+            });
         });
     }
     // The last panel is stored only as wide as its whole vectors (see `pack.rs`).
@@ -263,11 +265,9 @@ unsafe fn tile<
         // The first k block writes output lines that may not be in any cache: fetch them for
         // writing now, so the stores after the k loop find them (see `nchw_tile.rs`).
         unroll!(i in MR => {
-            if i < m {
-                unroll!(v in NV => {
-                    S::prefetch_write(ys[i].wrapping_add(y_off(v)));
-                });
-            }
+            unroll!(v in NV => {
+                S::prefetch_write(ys[i].wrapping_add(y_off(v)));
+            });
         });
     }
     let w = b.w.add(j * k * nr_full);
@@ -291,24 +291,41 @@ unsafe fn tile<
             });
         });
     }
-    let lo = S::splat(b.ep.lo);
-    let hi = S::splat(b.ep.hi);
+    if b.ep.finish {
+        if !b.bias.is_null() {
+            // The packed bias is zero padded to the panel's stored width.
+            let mut bias = [S::zero(); NV];
+            unroll!(v in NV => {
+                if FULL || v * lanes < stored {
+                    bias[v] = S::load(b.bias.add(j * nr_full + v * lanes));
+                }
+            });
+            unroll!(i in MR => {
+                unroll!(v in NV => {
+                    acc[i][v] = S::add(acc[i][v], bias[v]);
+                });
+            });
+        }
+        if !b.r.is_null() {
+            unroll!(i in MR => {
+                unroll!(v in NV => {
+                    acc[i][v] = S::add(acc[i][v], load_c(rs[i], v));
+                });
+            });
+        }
+        if b.ep.clamp {
+            let (lo, hi) = (S::splat(b.ep.lo), S::splat(b.ep.hi));
+            unroll!(i in MR => {
+                unroll!(v in NV => {
+                    acc[i][v] = S::clamp(acc[i][v], lo, hi);
+                });
+            });
+        }
+    }
     unroll!(i in MR => {
         if i < m {
             unroll!(v in NV => {
-                let mut a = acc[i][v];
-                if b.ep.finish {
-                    if !b.bias.is_null() && (FULL || v * lanes < stored) {
-                        // The packed bias is zero padded to the panel's stored width.
-                        a = S::add(a, S::load(b.bias.add(j * nr_full + v * lanes)));
-                    }
-                    if !b.r.is_null() {
-                        a = S::add(a, load_c(rs[i], v));
-                    }
-                    if b.ep.clamp {
-                        a = S::clamp(a, lo, hi);
-                    }
-                }
+                let a = acc[i][v];
                 let dst = ys[i].wrapping_add(y_off(v));
                 if CS {
                     S::store_strided(dst, y_cs, if FULL { lanes } else { valid(v) }, a);
@@ -398,21 +415,22 @@ unsafe fn kpair_tile<S: Simd, const V: usize, const MR: usize>(
     // stored whole only below n, the last half vector masked.
     let (xs, ys, rs) = pixel_rows::<MR>(b, p, m, j * nr_full);
     let mut acc = [[S::zero(); V]; MR];
-    unroll!(i in MR => {
-        if i < m {
-            if b.ep.load_c {
-                // Earlier blocks' sums join the even-channel sums.
-                unroll!(t in V => {
-                    acc[i][t] = S::load_even(ys[i].add(t * h));
-                });
-            } else {
-                // First k block: fetch the output lines for writing (see `tile`).
-                unroll!(t in V => {
-                    S::prefetch_write(ys[i].wrapping_add(t * h));
-                });
-            }
-        }
-    });
+    // Rows past `m` read the last valid pixel (in bounds); see `tile`.
+    if b.ep.load_c {
+        // Earlier blocks' sums join the even-channel sums.
+        unroll!(i in MR => {
+            unroll!(t in V => {
+                acc[i][t] = S::load_even(ys[i].add(t * h));
+            });
+        });
+    } else {
+        // First k block: fetch the output lines for writing (see `tile`).
+        unroll!(i in MR => {
+            unroll!(t in V => {
+                S::prefetch_write(ys[i].wrapping_add(t * h));
+            });
+        });
+    }
     let w = b.w.add(j * k * nr_full);
     let pairs = k / 2;
     for r in 0..pairs {
@@ -443,35 +461,71 @@ unsafe fn kpair_tile<S: Simd, const V: usize, const MR: usize>(
             });
         });
     }
-    let lo = S::splat(b.ep.lo);
-    let hi = S::splat(b.ep.hi);
+    // Output vector u of a pixel (channels u·LANES..) is pair vectors 2u and 2u + 1 summed,
+    // kept in acc[i][2u]; for odd V the last one has only its lower half (vector V − 1
+    // summed with itself). As in `tile`, each epilogue test is once per tile and only the
+    // stores skip rows past `m`.
     let half = S::mask(h);
+    let whole = |t: usize| t + 1 < V;
+    let load_out = |src: *const f32, t: usize| {
+        if whole(t) {
+            S::load(src)
+        } else {
+            S::load_masked(src, half)
+        }
+    };
     unroll!(i in MR => {
-        if i < m {
-            // Output vector u: channels u·LANES.., from pair vectors 2u and 2u + 1; for odd V
-            // the last one has only its lower half (vector V − 1 summed with itself).
+        unroll!(t in V => {
+            if t.is_multiple_of(2) {
+                acc[i][t] = S::sum_pairs(acc[i][t], acc[i][(t + 1).min(V - 1)]);
+            }
+        });
+    });
+    if b.ep.finish {
+        if !b.bias.is_null() {
+            let mut bias = [S::zero(); V];
             unroll!(t in V => {
                 if t.is_multiple_of(2) {
-                    let whole = t + 1 < V;
-                    let mut v = S::sum_pairs(acc[i][t], acc[i][(t + 1).min(V - 1)]);
-                    let c = t * h;
-                    if b.ep.finish {
-                        if !b.bias.is_null() {
-                            let src = b.bias.add(j * nr_full + c);
-                            v = S::add(v, if whole { S::load(src) } else { S::load_masked(src, half) });
-                        }
-                        if !b.r.is_null() {
-                            let src = rs[i].add(c);
-                            v = S::add(v, if whole { S::load(src) } else { S::load_masked(src, half) });
-                        }
-                        if b.ep.clamp {
-                            v = S::clamp(v, lo, hi);
-                        }
+                    bias[t] = load_out(b.bias.add(j * nr_full + t * h), t);
+                }
+            });
+            unroll!(i in MR => {
+                unroll!(t in V => {
+                    if t.is_multiple_of(2) {
+                        acc[i][t] = S::add(acc[i][t], bias[t]);
                     }
-                    if whole {
-                        S::store(ys[i].add(c), v);
+                });
+            });
+        }
+        if !b.r.is_null() {
+            unroll!(i in MR => {
+                unroll!(t in V => {
+                    if t.is_multiple_of(2) {
+                        acc[i][t] = S::add(acc[i][t], load_out(rs[i].add(t * h), t));
+                    }
+                });
+            });
+        }
+        if b.ep.clamp {
+            let (lo, hi) = (S::splat(b.ep.lo), S::splat(b.ep.hi));
+            unroll!(i in MR => {
+                unroll!(t in V => {
+                    if t.is_multiple_of(2) {
+                        acc[i][t] = S::clamp(acc[i][t], lo, hi);
+                    }
+                });
+            });
+        }
+    }
+    unroll!(i in MR => {
+        if i < m {
+            unroll!(t in V => {
+                if t.is_multiple_of(2) {
+                    let dst = ys[i].add(t * h);
+                    if whole(t) {
+                        S::store(dst, acc[i][t]);
                     } else {
-                        S::store_masked(ys[i].add(c), half, v);
+                        S::store_masked(dst, half, acc[i][t]);
                     }
                 }
             });
