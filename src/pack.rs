@@ -9,7 +9,8 @@
 //!   vector side): full panels have width NR; the last one is padded only to a whole number of
 //!   vectors, so thin layers (Cout = 24) do not pay for a 64-wide panel.
 //! * K-paired last panel (NHWC on AVX2 and AVX-512, when the last panel is an odd number of
-//!   half vectors, e.g. 24 channels on AVX-512): not padded; its rows are stored in pairs of
+//!   half vectors, e.g. 24 channels on AVX-512, or exactly one vector, e.g. Cout = 16): not
+//!   padded; its rows are stored in pairs of
 //!   input channels, `[k/2][n][2]` (each output channel's weights for input channels 2r and
 //!   2r + 1 side by side), then, for odd `k`, the last input channel's row `[n]`. The k-paired
 //!   tile of `nhwc_tile.rs` fills whole vectors with them.
@@ -71,15 +72,16 @@ pub(crate) struct Panels {
 pub(crate) const KPAIR_MAX_HALVES: usize = 7;
 
 /// Whether a last panel of `n` channels of `kernel` is k-paired: NHWC on an ISA whose `Simd`
-/// has `K_PAIRS`, and `n` an odd number of half vectors, at most `KPAIR_MAX_HALVES`.
+/// has `K_PAIRS`, and `n` an odd number of half vectors, at most `KPAIR_MAX_HALVES`, or
+/// exactly one vector. A plain tile of one vector per pixel loads one input value per FMA,
+/// which bounds it below peak; k-paired, one load feeds two FMAs (benches/README.md, note 20).
 fn kpair(kernel: &KernelInfo, n: usize) -> bool {
     let isa = matches!(kernel.isa, Isa::Avx2 | Isa::Avx512);
     let half = kernel.lanes / 2;
     isa && kernel.layout == Layout::Nhwc
         && matches!(kernel.entry, Entry::Nhwc(_))
         && half > 0
-        && n % kernel.lanes == half
-        && n / half <= KPAIR_MAX_HALVES
+        && ((n % kernel.lanes == half && n / half <= KPAIR_MAX_HALVES) || n == kernel.lanes)
 }
 
 impl Panels {

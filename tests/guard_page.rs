@@ -81,10 +81,14 @@ fn no_access_past_any_buffer() {
         (8, 70, (13, 1)),
         (300, 9, (2, 3)),
         // NHWC last panels that run k-paired: 24 and 88 channels on AVX-512, 12 on AVX2;
-        // odd input channels, so the last one is read alone.
+        // one vector: 16 and 80 on AVX-512, 8 and 24 on AVX2; odd input channels, so the
+        // last one is read alone.
         (9, 24, (3, 5)),
         (5, 88, (1, 3)),
         (7, 12, (2, 5)),
+        (11, 16, (3, 7)),
+        (3, 80, (2, 2)),
+        (13, 8, (5, 3)),
     ];
     let mut seed = 7;
     let kernels = [generic_kernels(Layout::Nchw), generic_kernels(Layout::Nhwc)].concat();

@@ -181,16 +181,17 @@ fn nhwc_short_tails_in_panel_pairs() {
     short_tail_sweep(Layout::Nhwc, &outputs, &[16, 48, 192, 200, 256], 900);
 }
 
-/// NHWC last panels of an odd number of half vectors, which run k-paired (each output
-/// channel's even and odd input channels in neighbouring lanes; `pack.rs`): AVX-512 last
-/// panels of 8, 24, 40 and 56 channels (alone and after full 64-channel panels), AVX2 ones of
-/// 4 and 12; input channels odd and even, one and several k blocks (1031: blocks of 512, the
-/// last one 7 long), so the partial sums of earlier blocks are loaded back; pixel tails after
-/// and without whole tiles; every epilogue; stride 1 and 2; batch 2.
+/// NHWC last panels of an odd number of half vectors or of exactly one vector, which run
+/// k-paired (each output channel's even and odd input channels in neighbouring lanes;
+/// `pack.rs`): AVX-512 last panels of 8, 16, 24, 40 and 56 channels (alone and after full
+/// 64-channel panels), AVX2 ones of 4, 8 and 12; input channels odd and even, one and several
+/// k blocks (1031: blocks of 512, the last one 7 long), so the partial sums of earlier blocks
+/// are loaded back; pixel tails after and without whole tiles; every epilogue; stride 1 and
+/// 2; batch 2.
 #[test]
 #[cfg_attr(miri, ignore = "slow under Miri; see tests/miri_scalar.rs")]
 fn nhwc_k_paired_last_panels() {
-    let couts = [4, 8, 12, 20, 24, 40, 56, 88, 120];
+    let couts = [4, 8, 12, 16, 20, 24, 40, 56, 80, 88, 120];
     let cins = [1, 2, 5, 96, 1031];
     let images = [(1, 1), (3, 5), (7, 7)];
     let mut seed = 1300;

@@ -339,11 +339,13 @@ unsafe fn tile<
     });
 }
 
-/// The last panel `j`, k-paired (`n` channels, an odd number V of half vectors; see
-/// `pack.rs`), in tiles of pixels × V vectors. A pixel's `n` channels, each with two sums (even
-/// and odd input channels), are 2n = V·LANES lanes: whole vectors, where plain channel vectors
-/// would leave a half vector empty (AVX-512, 24 channels: 3 zmm for 24 sums instead of 2 zmm
-/// for 24 of 32 lanes; benches/README.md, note 19).
+/// The last panel `j`, k-paired (`n` channels, an odd number V of half vectors or exactly one
+/// vector, V = 2; see `pack.rs`), in tiles of pixels × V vectors. A pixel's `n` channels, each
+/// with two sums (even and odd input channels), are 2n = V·LANES lanes: whole vectors, where
+/// plain channel vectors would leave a half vector empty (AVX-512, 24 channels: 3 zmm for 24
+/// sums instead of 2 zmm for 24 of 32 lanes; benches/README.md, note 19). For one vector the
+/// gain is in loads: a plain tile loads one input value per FMA, a k-paired one per two
+/// (note 20).
 ///
 /// Each ISA with `Simd::K_PAIRS` compiles this once, in a `#[target_feature]` function of its
 /// own that `Simd::kpair_panel` calls, rather than inside every kernel: the tiles for every
@@ -353,19 +355,21 @@ unsafe fn tile<
 /// As for [`nhwc_block`], from the ISA's `#[target_feature]` function; `b.kpair` is set.
 #[inline(always)]
 pub(crate) unsafe fn kpair_panel<S: Simd>(b: &NhwcBlock, nr: usize, k: usize, j: usize, n: usize) {
-    debug_assert!(n % S::LANES == S::LANES / 2 && n < nr);
+    debug_assert!((n % S::LANES == S::LANES / 2 && n < nr) || n == S::LANES);
     // Pixels per tile: MR·V accumulators, at most 24 of the 32 zmm or 12 of the 16 ymm.
-    // `pack::KPAIR_MAX_HALVES` is 7.
+    // `pack::KPAIR_MAX_HALVES` is 7. One vector (V = 2): 8 pixels measured faster than 12.
     let zmm = S::LANES >= 16;
     match n / (S::LANES / 2) {
         1 => kpair_tiles::<S, 1, 12>(b, nr, k, j),
+        2 if zmm => kpair_tiles::<S, 2, 8>(b, nr, k, j),
+        2 => kpair_tiles::<S, 2, 6>(b, nr, k, j),
         3 if zmm => kpair_tiles::<S, 3, 8>(b, nr, k, j),
         3 => kpair_tiles::<S, 3, 4>(b, nr, k, j),
         5 if zmm => kpair_tiles::<S, 5, 4>(b, nr, k, j),
         5 => kpair_tiles::<S, 5, 2>(b, nr, k, j),
         7 if zmm => kpair_tiles::<S, 7, 3>(b, nr, k, j),
         7 => kpair_tiles::<S, 7, 1>(b, nr, k, j),
-        _ => unreachable!("k-paired panels have 1, 3, 5 or 7 half vectors"),
+        _ => unreachable!("k-paired panels have 1, 2, 3, 5 or 7 half vectors"),
     }
 }
 
