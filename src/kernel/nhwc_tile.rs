@@ -47,6 +47,7 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
     let tail = (b.p1 - b.p0) % MR;
     let pair_tails = tail > 0 && tail <= 2 && tail * NV < 8 && matches!(NV, 1..=4 | 6);
     let p_pairs = b.p1 - tail;
+    let contiguous = contiguous_inputs(b, k, CS);
     // A full panel whose tail waits for the next one.
     let mut waiting = None;
     for j in 0..b.panels {
@@ -62,18 +63,26 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
         let mut t = 0;
         while p < end {
             let m = MR.min(b.p1 - p);
-            // The first tiles of the panel each prefetch k lines of the next one; later tiles
-            // touch their own weights (in L1: one cheap load per input channel, against a
-            // second copy of the tile's code for a variant without the prefetch).
+            // One cache line per input channel is prefetched from `pf`. The first tiles of
+            // the panel prefetch the next panel's weights. In the first pass over these pixels
+            // (panel 0) later tiles prefetch the input that follows their own (the next
+            // tiles' pixels) when it is contiguous: a steady line per input channel rather
+            // than a burst of the next tile's lines before the k loop, which measured up to
+            // 16 % faster on layers whose input comes from L3 (benches/README.md, note 21).
+            // Otherwise they touch their own weights (in L1: one cheap load per input
+            // channel, against a second copy of the tile's code without the prefetch).
+            let stream = j == 0 && contiguous && t * k >= lines;
             let pf = if t * k < lines {
                 next_panel.wrapping_add(t * k * 16)
+            } else if stream {
+                b.x.wrapping_add((p + m) * b.x_ps)
             } else {
                 b.w.wrapping_add(j * k * nr)
             };
             t += 1;
-            if j == 0 && !CS {
-                // First pass over these pixels: prefetch the next tile's inputs while this
-                // tile computes.
+            if j == 0 && !CS && !stream {
+                // First pass over these pixels, input not streamed: prefetch the next tile's
+                // inputs while this tile computes.
                 prefetch_inputs::<S>(b, k, p + m, (p + m + MR).min(b.p1));
             }
             if n == nr {
@@ -81,10 +90,10 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
             } else {
                 // The channel tail's panel is stored only as wide as whole vectors need.
                 match n.div_ceil(S::LANES) {
-                    1 => tile::<S, MR, 1, false, CS, false, 1>(b, nr, k, j, p, m, n, pf),
-                    2 => tile::<S, MR, 2, false, CS, false, 2>(b, nr, k, j, p, m, n, pf),
-                    3 => tile::<S, MR, 3, false, CS, false, 3>(b, nr, k, j, p, m, n, pf),
-                    _ => tile::<S, MR, NV, false, CS, false, NV>(b, nr, k, j, p, m, n, pf),
+                    1 => tile::<S, MR, 1, false, CS, true, 1>(b, nr, k, j, p, m, n, pf),
+                    2 => tile::<S, MR, 2, false, CS, true, 2>(b, nr, k, j, p, m, n, pf),
+                    3 => tile::<S, MR, 3, false, CS, true, 3>(b, nr, k, j, p, m, n, pf),
+                    _ => tile::<S, MR, NV, false, CS, true, NV>(b, nr, k, j, p, m, n, pf),
                 }
             }
             p += m;
@@ -131,6 +140,14 @@ unsafe fn tail_pair<S: Simd, const MR: usize, const NV: usize, const CS: bool>(
         6 => pair!(6, 12),
         _ => unreachable!("pair_tails admits NV 1-4 and 6"),
     }
+}
+
+/// Whether the block's input pixels follow each other with nothing between them: stride 1,
+/// channels unstrided and the k block all of a pixel's channels. Then the input from pixel p
+/// on is one contiguous run, which the tiles prefetch a line per input channel.
+#[inline(always)]
+fn contiguous_inputs(b: &NhwcBlock, k: usize, cs: bool) -> bool {
+    !cs && b.map.sh == 1 && b.map.sw == 1 && b.x_ps == k
 }
 
 /// Prefetches the `k` input channels of output pixels `q0..q1` (unstrided channels).
@@ -185,7 +202,7 @@ fn y_cs_of(b: &NhwcBlock, cs: bool) -> usize {
 /// `nr_full` wide, so panel `j` starts at channel `j·nr_full`; this one is stored NV vectors
 /// wide (`n` rounded up to whole vectors). `FULL`: all NV vectors are whole (no masks). `CS`:
 /// channels are strided (see `panel_tiles`). `PF`: also prefetch one cache line per input
-/// channel from `pf` on (the next panel's weights). `VP`: vectors per panel; NV = 2·VP runs
+/// channel from `pf` on (the next panel's weights, or the input after this tile's). `VP`: vectors per panel; NV = 2·VP runs
 /// panels j and j + 1 (both full) in one tile, vector v from panel j + v / VP. Every loop over
 /// the tile is `unroll!`ed so the accumulators stay in registers (see `unroll.rs`).
 #[inline(always)]
@@ -381,14 +398,23 @@ unsafe fn kpair_tiles<S: Simd, const V: usize, const MR: usize>(
     k: usize,
     j: usize,
 ) {
+    // As in `panel_tiles`: in the first pass over these pixels each tile prefetches the
+    // input that follows its own, a line or two per pair of input channels when it is
+    // contiguous, else the next tile's inputs before its k loop. Otherwise the prefetches
+    // touch the panel's own weights.
+    let stream = j == 0 && contiguous_inputs(b, k, false);
     let mut p = b.p0;
     while p < b.p1 {
         let m = MR.min(b.p1 - p);
-        if j == 0 {
-            // As in `panel_tiles`: the first pass over these pixels prefetches the next tile's.
+        if j == 0 && !stream {
             prefetch_inputs::<S>(b, k, p + m, (p + m + MR).min(b.p1));
         }
-        kpair_tile::<S, V, MR>(b, nr, k, j, p, m);
+        let pf = if stream {
+            b.x.wrapping_add((p + m) * b.x_ps)
+        } else {
+            b.w.wrapping_add(j * k * nr)
+        };
+        kpair_tile::<S, V, MR>(b, nr, k, j, p, m, pf);
         p += m;
     }
 }
@@ -399,8 +425,10 @@ unsafe fn kpair_tiles<S: Simd, const V: usize, const MR: usize>(
 /// tile loads V weight vectors and one pair of input values per pixel (a 64-bit broadcast),
 /// and issues MR·V FMAs, every lane useful; the two sums of each channel are added once, at
 /// the end. A pixel's result therefore does not depend on which tile or thread computed it.
-/// Unstrided channels only (NHWC plans).
+/// Unstrided channels only (NHWC plans). Cache lines from `pf` on are prefetched, one or two
+/// per pair of input channels (see `kpair_tiles`).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 unsafe fn kpair_tile<S: Simd, const V: usize, const MR: usize>(
     b: &NhwcBlock,
     nr_full: usize,
@@ -408,6 +436,7 @@ unsafe fn kpair_tile<S: Simd, const V: usize, const MR: usize>(
     j: usize,
     p: usize,
     m: usize,
+    pf: *const f32,
 ) {
     let lanes = S::LANES;
     let h = lanes / 2;
@@ -437,7 +466,13 @@ unsafe fn kpair_tile<S: Simd, const V: usize, const MR: usize>(
     }
     let w = b.w.add(j * k * nr_full);
     let pairs = k / 2;
+    // Lines prefetched from `pf` per pair of input channels: k/2 pairs and k/16 lines per
+    // pixel, so one line per pair covers 8 pixels; tiles of more pixels take two.
+    let pf_lines = MR.div_ceil(8);
     for r in 0..pairs {
+        for l in 0..pf_lines {
+            S::prefetch(pf.wrapping_add((r * pf_lines + l) * 16));
+        }
         let wk = w.add(r * 2 * n);
         let mut wv = [S::zero(); V];
         unroll!(t in V => {
