@@ -370,6 +370,8 @@ unsafe fn tile<
 ///
 /// # Safety
 /// As for [`nhwc_block`], from the ISA's `#[target_feature]` function; `b.kpair` is set.
+// Only the x86 ISAs have `Simd::K_PAIRS`.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 #[inline(always)]
 pub(crate) unsafe fn kpair_panel<S: Simd>(b: &NhwcBlock, nr: usize, k: usize, j: usize, n: usize) {
     debug_assert!((n % S::LANES == S::LANES / 2 && n < nr) || n == S::LANES);
@@ -391,6 +393,8 @@ pub(crate) unsafe fn kpair_panel<S: Simd>(b: &NhwcBlock, nr: usize, k: usize, j:
 }
 
 /// Panel `j` in k-paired tiles of `MR` pixels (see [`kpair_tile`]).
+// Only the x86 ISAs have `Simd::K_PAIRS`.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 #[inline(always)]
 unsafe fn kpair_tiles<S: Simd, const V: usize, const MR: usize>(
     b: &NhwcBlock,
@@ -427,6 +431,8 @@ unsafe fn kpair_tiles<S: Simd, const V: usize, const MR: usize>(
 /// the end. A pixel's result therefore does not depend on which tile or thread computed it.
 /// Unstrided channels only (NHWC plans). Cache lines from `pf` on are prefetched, one or two
 /// per pair of input channels (see `kpair_tiles`).
+// Only the x86 ISAs have `Simd::K_PAIRS`.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn kpair_tile<S: Simd, const V: usize, const MR: usize>(
