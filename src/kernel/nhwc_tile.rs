@@ -202,9 +202,10 @@ fn y_cs_of(b: &NhwcBlock, cs: bool) -> usize {
 /// `nr_full` wide, so panel `j` starts at channel `j·nr_full`; this one is stored NV vectors
 /// wide (`n` rounded up to whole vectors). `FULL`: all NV vectors are whole (no masks). `CS`:
 /// channels are strided (see `panel_tiles`). `PF`: also prefetch one cache line per input
-/// channel from `pf` on (the next panel's weights, or the input after this tile's). `VP`: vectors per panel; NV = 2·VP runs
-/// panels j and j + 1 (both full) in one tile, vector v from panel j + v / VP. Every loop over
-/// the tile is `unroll!`ed so the accumulators stay in registers (see `unroll.rs`).
+/// channel from `pf` on (the next panel's weights, or the input after this tile's). `VP`:
+/// vectors per panel; NV = 2·VP runs panels j and j + 1 (both full) in one tile, vector v
+/// from panel j + v / VP. Every loop over the tile is `unroll!`ed so the accumulators stay in
+/// registers (see `unroll.rs`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile<
@@ -376,7 +377,7 @@ unsafe fn tile<
 pub(crate) unsafe fn kpair_panel<S: Simd>(b: &NhwcBlock, nr: usize, k: usize, j: usize, n: usize) {
     debug_assert!((n % S::LANES == S::LANES / 2 && n < nr) || n == S::LANES);
     // Pixels per tile: MR·V accumulators, at most 24 of the 32 zmm or 12 of the 16 ymm.
-    // `pack::KPAIR_MAX_HALVES` is 7. One vector (V = 2): 8 pixels measured faster than 12.
+    // `pack::KPAIR_MAX_HALVES` is 7. One zmm (V = 2): 8 pixels measured faster than 12.
     let zmm = S::LANES >= 16;
     match n / (S::LANES / 2) {
         1 => kpair_tiles::<S, 1, 12>(b, nr, k, j),
