@@ -10,10 +10,10 @@
 //!   vectors, so thin layers (Cout = 24) do not pay for a 64-wide panel.
 //! * K-paired last panel (NHWC on AVX2 and AVX-512, when the last panel is an odd number of
 //!   half vectors, e.g. 24 channels on AVX-512, or exactly one vector, e.g. Cout = 16): not
-//!   padded; its rows are stored in pairs of
-//!   input channels, `[k/2][n][2]` (each output channel's weights for input channels 2r and
-//!   2r + 1 side by side), then, for odd `k`, the last input channel's row `[n]`. The k-paired
-//!   tile of `nhwc_tile.rs` fills whole vectors with them.
+//!   padded; its rows are stored in pairs of input channels, `[k/2][n][2]` (each output
+//!   channel's weights for input channels 2r and 2r + 1 side by side), then, for odd `k`, the
+//!   last input channel's row `[n]`. The k-paired tile of `nhwc_tile.rs` fills whole vectors
+//!   with them.
 //!
 //! The bias is padded to the same panel widths, which makes bias index = output channel.
 

@@ -452,11 +452,11 @@ unsafe fn tile<
             });
         }
         if !b.r.is_null() {
-            let r = b.r.wrapping_add(j * MR * b.y_cs + p);
+            let res = b.r.wrapping_add(j * MR * b.y_cs + p);
             unroll!(i in MR => {
                 if i < m {
                     unroll!(v in NV => {
-                        let src = r.wrapping_add(i * b.y_cs + v * lanes);
+                        let src = res.wrapping_add(i * b.y_cs + v * lanes);
                         let r = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
                         acc[i][v] = S::add(acc[i][v], r);
                     });
