@@ -11,7 +11,8 @@ use conv1x1::{kernels, ConvSpec, KernelInfo, KernelKind, Plan};
 /// Output channels including padding: pixel-vectorized (NCHW) kernels pack panels of MR
 /// channels, zero padded; channel-vectorized kernels (NHWC, and the NCHW `_cv_` ones) panels
 /// of NR channels, the last one only to whole vectors, except an NHWC last panel of 1, 3, 5
-/// or 7 half vectors on AVX2 / AVX-512, which is k-paired and not padded at all.
+/// or 7 half vectors on AVX2 / AVX-512, which is k-paired and not padded at all. (A last
+/// panel of exactly one vector is k-paired too; it needs no padding either way.)
 fn padded_cout(k: &KernelInfo, cout: usize) -> usize {
     let pixel_vectorized = k.layout == conv1x1::Layout::Nchw && !k.name.contains("_cv_");
     if pixel_vectorized {
