@@ -39,11 +39,11 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, 
     while p < b.n {
         let n = nr.min(b.n - p);
         // The input channels of a block are separate streams H·W apart, too many for the
-        // hardware prefetcher: while the first panel of this tile computes, prefetch the
-        // pixels of the tile after the next one in every channel (the first tile also covers
-        // the next one), so later loads hit in cache even when the input comes from memory.
-        // Near the end, prefetch the start of the next block instead. Two tiles ahead measured
-        // better than one or four (benches/README.md).
+        // hardware prefetcher: while this tile computes, prefetch the pixels of the tile after
+        // the next one in every channel (the first tile also covers the next one), so later
+        // loads hit in cache even when the input comes from memory. Near the end, prefetch
+        // the start of the next block instead. Two tiles ahead measured better than one or
+        // four (benches/README.md).
         let (start, count) = if p == 0 {
             (n, 2 * nr)
         } else {
@@ -55,10 +55,22 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, 
             (b.x_next, b.n_next)
         };
         if n == nr {
+            // Those are `lines` cache lines per channel. With at least as many panels, panel
+            // j prefetches line j of every channel, one per input channel, rather than the
+            // first panel all of them: thin projections (`96x24`, `144x24`) ran 8 % faster
+            // from L3 (benches/README.md, note 23).
+            let lines = next.div_ceil(16);
+            let spread = b.panels >= lines;
             for j in 0..b.panels {
                 let m = if j + 1 == b.panels { b.m_last } else { MR };
-                if j == 0 && next > 0 {
-                    tile::<S, MR, NV, true, true>(b, k, k, j, p, m, n, ahead, next);
+                let (first, count) = match (spread, j) {
+                    (true, j) if j < lines => (j, 1),
+                    (false, 0) => (0, lines),
+                    _ => (0, 0),
+                };
+                if count > 0 {
+                    let from = ahead.wrapping_add(first * 16);
+                    tile::<S, MR, NV, true, true>(b, k, k, j, p, m, n, from, count);
                 } else {
                     tile::<S, MR, NV, true, false>(b, k, k, j, p, m, n, ahead, 0);
                 }
@@ -352,11 +364,11 @@ unsafe fn gather_tile<S: Simd>(
 }
 
 /// One MR × NV-vector tile: panel `j` (`m` valid channels), pixels `p..p+n` of the run.
-/// `FULL`: all NV vectors are whole (no masks). `PREFETCH`: also prefetch `next` pixels from
-/// `ahead` (same channel as the block's first) in every input channel. `k` input channels are
-/// summed; panels of the packed weights are `k_stride` channels long (more than `k` for a
-/// slice of a gathered block). Every loop over the tile is `unroll!`ed so the accumulators
-/// stay in registers (see `unroll.rs`).
+/// `FULL`: all NV vectors are whole (no masks). `PREFETCH`: also prefetch `lines` cache lines
+/// from `ahead` (same channel as the block's first) in every input channel. `k` input
+/// channels are summed; panels of the packed weights are `k_stride` channels long (more than
+/// `k` for a slice of a gathered block). Every loop over the tile is `unroll!`ed so the
+/// accumulators stay in registers (see `unroll.rs`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile<
@@ -374,7 +386,7 @@ unsafe fn tile<
     m: usize,
     n: usize,
     ahead: *const f32,
-    next: usize,
+    lines: usize,
 ) {
     let lanes = S::LANES;
     let mut masks = [S::mask(0); NV];
@@ -414,13 +426,11 @@ unsafe fn tile<
     }
     let w = b.w.add(j * k_stride * MR);
     let x = b.x.add(p);
-    // Cache lines of the next tile's pixels per input channel (PREFETCH only).
-    let next_lines = next.div_ceil(64 / 4);
     for kk in 0..k {
         let xk = x.add(kk * b.x_cs);
         if PREFETCH {
             let ahead_k = ahead.wrapping_add(kk * b.x_cs);
-            for line in 0..next_lines {
+            for line in 0..lines {
                 S::prefetch(ahead_k.wrapping_add(line * 16));
             }
         }
