@@ -77,6 +77,8 @@ fn no_access_past_any_buffer() {
         (3, 5, (7, 9)),
         (17, 33, (5, 7)),
         (33, 17, (1, 49)),
+        // 48 + 4 pixels: the AVX-512 NCHW tile computes the last 4 with its own 48.
+        (5, 10, (1, 52)),
         (100, 7, (3, 11)),
         (8, 70, (13, 1)),
         (300, 9, (2, 3)),

@@ -84,11 +84,18 @@ pub(crate) struct NchwBlock {
     pub ep: Epilogue,
 }
 
-/// Floats in the per-call buffer of a gathered NCHW block: one pixel tile (`nr` pixels) of
-/// every input channel of the block. 32 KiB: with the packed weights of a panel it stays in
-/// L1 while every output-channel panel reads it. Plans cap a gathered kernel's k block at
-/// `GATHER_FLOATS / nr` channels; a longer block is still correct (run in slices).
+/// Floats in the per-call buffer of a gathered NCHW block: one pixel tile (`gather_row(nr)`
+/// floats) of every input channel of the block. 32 KiB: with the packed weights of a panel it
+/// stays in L1 while every output-channel panel reads it. Plans cap a gathered kernel's k
+/// block at `GATHER_FLOATS / gather_row(nr)` channels; a longer block is still correct (run
+/// in slices).
 pub(crate) const GATHER_FLOATS: usize = 8192;
+
+/// Floats per input channel in the gather buffer for tiles of `nr` pixels: the tile's and up
+/// to 4 pixels a run's last tile computes with it (`nchw_tile::fused_tail`).
+pub(crate) const fn gather_row(nr: usize) -> usize {
+    nr + 4
+}
 
 /// Maps a flat output pixel index of one image to its input pixel.
 #[derive(Clone, Copy, Debug)]

@@ -10,7 +10,7 @@ use std::mem::MaybeUninit;
 
 use super::simd::Simd;
 use super::unroll::unroll;
-use super::{NchwBlock, GATHER_FLOATS};
+use super::{gather_row, NchwBlock, GATHER_FLOATS};
 
 /// The block loop: pixel tiles outside (their input stays in L1 across panels), panels
 /// inside. `k` is `b.k`, passed separately so that a specialized kernel can make it constant.
@@ -38,6 +38,12 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, 
     let mut p = 0;
     while p < b.n {
         let n = nr.min(b.n - p);
+        let rest = b.n - p - n;
+        if fuses::<S, MR, NV>(n, rest) {
+            // The last full tile and the few pixels after it, in one pass over the weights.
+            fused_tiles::<S, MR, NV>(b, k, k, p, rest);
+            break;
+        }
         // The input channels of a block are separate streams H·W apart, too many for the
         // hardware prefetcher: while this tile computes, prefetch the pixels of the tile after
         // the next one in every channel (the first tile also covers the next one), so later
@@ -70,9 +76,9 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, 
                 };
                 if count > 0 {
                     let from = ahead.wrapping_add(first * 16);
-                    tile::<S, MR, NV, true, true>(b, k, k, j, p, m, n, from, count);
+                    tile::<S, MR, NV, true, true, 0>(b, k, k, j, p, m, n, from, count);
                 } else {
-                    tile::<S, MR, NV, true, false>(b, k, k, j, p, m, n, ahead, 0);
+                    tile::<S, MR, NV, true, false, 0>(b, k, k, j, p, m, n, ahead, 0);
                 }
             }
         } else {
@@ -113,10 +119,64 @@ unsafe fn tail_tiles<S: Simd, const MR: usize, const NV: usize>(
     for j in 0..b.panels {
         let m = if j + 1 == b.panels { b.m_last } else { MR };
         match n.div_ceil(S::LANES) {
-            1 => tile::<S, MR, 1, false, false>(b, k, k_stride, j, p, m, n, none, 0),
-            2 => tile::<S, MR, 2, false, false>(b, k, k_stride, j, p, m, n, none, 0),
-            3 => tile::<S, MR, 3, false, false>(b, k, k_stride, j, p, m, n, none, 0),
-            _ => tile::<S, MR, NV, false, false>(b, k, k_stride, j, p, m, n, none, 0),
+            1 => tile::<S, MR, 1, false, false, 0>(b, k, k_stride, j, p, m, n, none, 0),
+            2 => tile::<S, MR, 2, false, false, 0>(b, k, k_stride, j, p, m, n, none, 0),
+            3 => tile::<S, MR, 3, false, false, 0>(b, k, k_stride, j, p, m, n, none, 0),
+            _ => tile::<S, MR, NV, false, false, 0>(b, k, k_stride, j, p, m, n, none, 0),
+        }
+    }
+}
+
+/// Leftover pixels (fewer than a tile) that the last full tile of a run computes as well, at
+/// most: one accumulator per pixel (a vector along the panel's MR ≤ LANES output channels) and
+/// one weight vector beside the tile's MR·NV accumulators and NV input vectors, within 32
+/// registers, at most 4; none where `S::FUSES_TAIL` is false or a panel is wider than a vector.
+/// Computed on their own, those pixels read every weight of the block once more (from L2): a
+/// 7×7 image (48 + 1 pixels) spent 15 % of its time on its 49th pixel, a 14×14 one (4 · 48 +
+/// 4) 6 % on its last 4 (benches/README.md, note 24).
+const fn fused_tail<S: Simd, const MR: usize, const NV: usize>() -> usize {
+    let used = MR * NV + NV + 1;
+    if !S::FUSES_TAIL || MR > S::LANES || used >= 32 {
+        0
+    } else if 32 - used > 4 {
+        4
+    } else {
+        32 - used
+    }
+}
+
+/// Whether a tile of `n` pixels followed by the run's last `rest` pixels computes them too.
+#[inline(always)]
+fn fuses<S: Simd, const MR: usize, const NV: usize>(n: usize, rest: usize) -> bool {
+    // The constant test first: on other ISAs the tile variants with a tail are never used.
+    let max = const { fused_tail::<S, MR, NV>() };
+    max > 0 && n == NV * S::LANES && rest > 0 && rest <= max
+}
+
+/// Every panel's full tile at pixels `p..p + NR` together with the `rest` pixels after it
+/// (`0 < rest ≤ fused_tail`), the last pixels of the run.
+#[inline(always)]
+unsafe fn fused_tiles<S: Simd, const MR: usize, const NV: usize>(
+    b: &NchwBlock,
+    k: usize,
+    k_stride: usize,
+    p: usize,
+    rest: usize,
+) {
+    let nr = NV * S::LANES;
+    let none = std::ptr::null();
+    for j in 0..b.panels {
+        let m = if j + 1 == b.panels { b.m_last } else { MR };
+        match rest {
+            1 => tile::<S, MR, NV, true, false, 1>(b, k, k_stride, j, p, m, nr, none, 0),
+            2 => tile::<S, MR, NV, true, false, 2>(b, k, k_stride, j, p, m, nr, none, 0),
+            3 if const { fused_tail::<S, MR, NV>() >= 3 } => {
+                tile::<S, MR, NV, true, false, 3>(b, k, k_stride, j, p, m, nr, none, 0)
+            }
+            4 if const { fused_tail::<S, MR, NV>() >= 4 } => {
+                tile::<S, MR, NV, true, false, 4>(b, k, k_stride, j, p, m, nr, none, 0)
+            }
+            _ => unreachable!("fused tail of {rest} pixels"),
         }
     }
 }
@@ -225,7 +285,7 @@ unsafe fn channel_tile<S: Simd, const MR: usize, const NT: usize>(
             wv[gv] = if (v + 1) * lanes <= MR {
                 S::load(wk)
             } else {
-                S::load_masked(wk, S::mask(in_panel(v)))
+                S::load_low(wk, in_panel(v))
             };
         });
         unroll!(s in capped(channel_group(NT, MR.div_ceil(S::LANES)) * NT * MR.div_ceil(S::LANES)) => {
@@ -275,17 +335,23 @@ unsafe fn gathered_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBloc
     let nr = NV * S::LANES;
     let mut storage = Buffer([MaybeUninit::uninit(); GATHER_FLOATS]);
     let buf = storage.0.as_mut_ptr().cast::<f32>();
-    // Channels per slice of the buffer; plans size their k blocks to one slice.
-    let cap = (GATHER_FLOATS / nr).max(1);
+    // Floats per channel in the buffer: a tile and the pixels a last tile may fuse; channels
+    // per slice of the buffer (plans size their k blocks to one slice).
+    let row = gather_row(nr);
+    let cap = (GATHER_FLOATS / row).max(1);
     let mut p = 0;
     while p < b.n {
         let n = nr.min(b.n - p);
+        let rest = b.n - p - n;
+        let fuse = fuses::<S, MR, NV>(n, rest);
+        // Pixels gathered: the tile's, and the fused ones after it.
+        let ng = if fuse { n + rest } else { n };
         let mut k0 = 0;
         while k0 < k {
             let kk = cap.min(k - k0);
-            gather_tile::<S>(b, k0, kk, p, n, nr, buf);
+            gather_tile::<S>(b, k0, kk, p, ng, row, buf);
             // The tile as a stride-1 block over the buffer: input channel c of the slice at
-            // `buf + c·nr`, pixel `i` of the tile at lane `i`; outputs at the tile's pixels.
+            // `buf + c·row`, pixel `i` of the tile at lane `i`; outputs at the tile's pixels.
             // Slices after the first add to the sums stored by the previous one; only the last
             // applies the epilogue.
             let mut ep = b.ep;
@@ -295,31 +361,33 @@ unsafe fn gathered_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBloc
                 k: kk,
                 w: b.w.add(k0 * MR),
                 x: buf,
-                x_cs: nr,
+                x_cs: row,
                 x_ps: 1,
-                n,
+                n: ng,
                 y: b.y.add(p),
                 r: if b.r.is_null() { b.r } else { b.r.add(p) },
                 gather: false,
                 ep,
                 ..*b
             };
-            if n == nr {
+            if fuse {
+                fused_tiles::<S, MR, NV>(&sub, kk, k, 0, rest);
+            } else if n == nr {
                 for j in 0..b.panels {
                     let m = if j + 1 == b.panels { b.m_last } else { MR };
-                    tile::<S, MR, NV, true, false>(&sub, kk, k, j, 0, m, n, buf, 0);
+                    tile::<S, MR, NV, true, false, 0>(&sub, kk, k, j, 0, m, n, buf, 0);
                 }
             } else {
                 tail_tiles::<S, MR, NV>(&sub, kk, k, 0, n);
             }
             k0 += kk;
         }
-        p += n;
+        p += ng;
     }
 }
 
 /// Copies input channels `k0..k0 + kk` of the block's output pixels `p..p + n` into `buf`:
-/// channel `c` at `buf + c·nr`, pixel `i` at lane `i`. Pixels are copied in row segments
+/// channel `c` at `buf + c·row`, pixel `i` at lane `i`. Pixels are copied in row segments
 /// (consecutive output pixels of one output row are equally spaced in the input), a vector
 /// at a time.
 #[inline(always)]
@@ -330,7 +398,7 @@ unsafe fn gather_tile<S: Simd>(
     kk: usize,
     p: usize,
     n: usize,
-    nr: usize,
+    row: usize,
     buf: *mut f32,
 ) {
     let map = b.map;
@@ -340,13 +408,13 @@ unsafe fn gather_tile<S: Simd>(
         let q = b.p0 + p + i;
         let len = (map.wout - q % map.wout).min(n - i);
         // SAFETY: output pixels q..q+len exist (the block's), so their inputs exist in every
-        // channel of the block; `buf` holds kk·nr floats (kk ≤ GATHER_FLOATS / nr).
-        let row = b.x.add(k0 * b.x_cs + map.input_pixel(q));
+        // channel of the block; `buf` holds kk·row floats (kk ≤ GATHER_FLOATS / row).
+        let segment = b.x.add(k0 * b.x_cs + map.input_pixel(q));
         let mut c = 0;
         while c < len {
             let count = lanes.min(len - c);
             let mask = S::mask(count);
-            let src = row.add(c * map.sw);
+            let src = segment.add(c * map.sw);
             let dst = buf.add(i + c);
             for ch in 0..kk {
                 let s = src.add(ch * b.x_cs);
@@ -355,7 +423,7 @@ unsafe fn gather_tile<S: Simd>(
                     2 => S::load_stride2(s, count),
                     sw => S::load_strided(s, sw, count),
                 };
-                S::store_masked(dst.add(ch * nr), mask, v);
+                S::store_masked(dst.add(ch * row), mask, v);
             }
             c += count;
         }
@@ -367,8 +435,12 @@ unsafe fn gather_tile<S: Simd>(
 /// `FULL`: all NV vectors are whole (no masks). `PREFETCH`: also prefetch `lines` cache lines
 /// from `ahead` (same channel as the block's first) in every input channel. `k` input
 /// channels are summed; panels of the packed weights are `k_stride` channels long (more than
-/// `k` for a slice of a gathered block). Every loop over the tile is `unroll!`ed so the
-/// accumulators stay in registers (see `unroll.rs`).
+/// `k` for a slice of a gathered block). `T` > 0: also the `T` pixels after the tile's `n`
+/// (see `fused_tail`), each as one vector along the panel's channels, summed from one load of
+/// the weights the tile broadcasts; every element gets the same FMA chain and epilogue as in
+/// the pixel-vectorized tile, so the result does not depend on which tile computes it.
+/// Every loop over the tile is `unroll!`ed so the accumulators stay in registers (see
+/// `unroll.rs`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile<
@@ -377,6 +449,7 @@ unsafe fn tile<
     const NV: usize,
     const FULL: bool,
     const PREFETCH: bool,
+    const T: usize,
 >(
     b: &NchwBlock,
     k: usize,
@@ -388,6 +461,9 @@ unsafe fn tile<
     ahead: *const f32,
     lines: usize,
 ) {
+    // Callers fuse a tail only where `fused_tail` allows one (a const assert would also fire
+    // for the instantiations other ISAs never run).
+    debug_assert!(T == 0 || T <= fused_tail::<S, MR, NV>());
     let lanes = S::LANES;
     let mut masks = [S::mask(0); NV];
     unroll!(v in NV => {
@@ -399,9 +475,15 @@ unsafe fn tile<
     // lane (a 5-pixel tail in an 8-vector scalar tile): their addresses can lie past the end
     // of the caller's buffer, so per-vector offsets use `wrapping_add` (forming such an
     // address with `add` is undefined behaviour even unread) and masked accesses never touch
-    // them.
+    // them. Fused tail pixels n..n+T exist (the run's last ones), with rows below m.
     let y = b.y.add(j * MR * b.y_cs + p);
     let mut acc = [[S::zero(); NV]; MR];
+    let mut tail = [S::zero(); T];
+    if T > 0 && b.ep.load_c {
+        unroll!(t in T => {
+            tail[t] = S::load_strided(y.add(n + t), b.y_cs, m);
+        });
+    }
     if b.ep.load_c {
         unroll!(i in MR => {
             if i < m {
@@ -446,6 +528,13 @@ unsafe fn tile<
                 acc[i][v] = S::fma(wi, xv[v], acc[i][v]);
             });
         });
+        if T > 0 {
+            // The same MR weights as one vector (zero past MR), times each tail pixel.
+            let wv = S::load_low(wk, MR);
+            unroll!(t in T => {
+                tail[t] = S::fma(S::splat(*xk.add(n + t)), wv, tail[t]);
+            });
+        }
     }
     // Each epilogue test is once per tile, not once per vector (several taken branches each
     // cost thin layers a tenth or more of their time; benches/README.md, note 20). Rows past
@@ -494,4 +583,23 @@ unsafe fn tile<
             });
         }
     });
+    if T > 0 {
+        // The tail's epilogue: the tile's operations in the tile's order, on channel vectors.
+        unroll!(t in T => {
+            let mut a = tail[t];
+            if b.ep.finish {
+                if !b.bias.is_null() {
+                    a = S::add(a, S::load_masked(b.bias.add(j * MR), S::mask(m)));
+                }
+                if !b.r.is_null() {
+                    let src = b.r.add(j * MR * b.y_cs + p + n + t);
+                    a = S::add(a, S::load_strided(src, b.y_cs, m));
+                }
+                if b.ep.clamp {
+                    a = S::clamp(a, S::splat(b.ep.lo), S::splat(b.ep.hi));
+                }
+            }
+            S::store_strided(y.add(n + t), b.y_cs, m, a);
+        });
+    }
 }

@@ -27,6 +27,12 @@ pub(crate) trait Simd {
     unsafe fn load_masked(p: *const f32, m: Self::M) -> Self::V;
     /// Writes only the mask's lanes.
     unsafe fn store_masked(p: *mut f32, m: Self::M, v: Self::V);
+    /// Lanes below `count` (a constant where it is called) from `p`, zero elsewhere, like
+    /// `load_masked(p, mask(count))`; an ISA may load a half vector without a mask instead.
+    #[inline(always)]
+    unsafe fn load_low(p: *const f32, count: usize) -> Self::V {
+        Self::load_masked(p, Self::mask(count))
+    }
     /// Lanes `l < valid` from `p + 2l`, zero elsewhere; reads nothing past `p + 2(valid − 1)`.
     unsafe fn load_stride2(p: *const f32, valid: usize) -> Self::V;
     /// `a · b + c` (fused where the ISA has FMA).
@@ -76,6 +82,12 @@ pub(crate) trait Simd {
     ) {
         unreachable!("kpair_panel without K_PAIRS")
     }
+
+    /// Whether the last full NCHW pixel tile of a run also computes the run's last few pixels
+    /// (`nchw_tile::fused_tail`): true where FMAs take a broadcast operand from memory and
+    /// there are 32 vector registers, so the tile's weight broadcasts need no register and the
+    /// tail's sums fit beside its accumulators (AVX-512).
+    const FUSES_TAIL: bool = false;
 
     /// Hints that the cache line holding `p` will be read soon (into L2). Never faults, so
     /// `p` may point anywhere; callers form it with `wrapping_add`. Default: no hint.

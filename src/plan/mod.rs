@@ -8,7 +8,7 @@ pub(crate) mod validate;
 use std::marker::PhantomData;
 
 use crate::error::{Error, Result};
-use crate::kernel::{registry, Entry, KernelInfo, GATHER_FLOATS};
+use crate::kernel::{gather_row, registry, Entry, KernelInfo, GATHER_FLOATS};
 use crate::pack::{pack_bias, pack_weights, AlignedBuf, Panels};
 use crate::spec::{ConvSpec, Dims, Isa};
 use exec::Buffers;
@@ -68,7 +68,7 @@ const _: () = {
 fn block_channels(kernel: &KernelInfo, spec: &ConvSpec) -> usize {
     if gathers(kernel, spec) {
         // One k block fills at most the gather buffer; equal blocks (256 → 2 × 128).
-        let cap = (GATHER_FLOATS / kernel.nr).clamp(1, kernel.kc);
+        let cap = (GATHER_FLOATS / gather_row(kernel.nr)).clamp(1, kernel.kc);
         let blocks = spec.cin.div_ceil(cap).max(1);
         return spec.cin.div_ceil(blocks).max(1);
     }

@@ -11,6 +11,7 @@ pub(crate) struct Avx512;
 
 impl Simd for Avx512 {
     const LANES: usize = 16;
+    const FUSES_TAIL: bool = true;
     type V = __m512;
     type M = __mmask16;
 
@@ -33,6 +34,17 @@ impl Simd for Avx512 {
     #[inline(always)]
     unsafe fn load(p: *const f32) -> __m512 {
         _mm512_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn load_low(p: *const f32, count: usize) -> __m512 {
+        // A 256-bit load zero-extended: the masked load needs its mask moved into a mask
+        // register, which LLVM repeated in every iteration of a k loop, on the port the
+        // FMAs use (benches/README.md, note 24).
+        if count == 8 {
+            _mm512_zextps256_ps512(_mm256_loadu_ps(p))
+        } else {
+            Self::load_masked(p, Self::mask(count))
+        }
     }
     #[inline(always)]
     unsafe fn store(p: *mut f32, v: __m512) {
