@@ -38,7 +38,8 @@ fn shapes() -> Vec<(usize, usize, (usize, usize))> {
         }
     }
     // The big image once per layout with a real channel pair, and the blocking edges:
-    // Cin past one k block (256), Cout past one channel block, pixels past one pixel block.
+    // Cin past one k block (128-256 NCHW, 512 NHWC), Cout past one channel block, pixels past
+    // one pixel block.
     out.push((64, 16, (56, 56)));
     out.push((513, 17, (3, 5)));
     out.push((20, 600, (5, 5)));
@@ -114,13 +115,13 @@ fn every_epilogue_on_every_isa() {
 
 /// Every generic kernel of `layout` on short pixel tails: each output size in `outputs`
 /// (rows × columns, the columns doubled in the input at stride (1, 2)), each of `couts`, one
-/// and two blocks of input channels (5, 300), stride 1 and (1, 2), epilogues cycling.
+/// and several blocks of input channels (5, 600), stride 1 and (1, 2), epilogues cycling.
 fn short_tail_sweep(layout: Layout, outputs: &[(usize, usize)], couts: &[usize], seed: u64) {
     let mut seed = seed;
     for (isa, kernel) in generic_kernels(layout) {
         for &(h, w) in outputs {
             for &cout in couts {
-                for cin in [5, 300] {
+                for cin in [5, 600] {
                     for stride in [(1, 1), (1, 2)] {
                         let epi = EPILOGUES[(seed as usize) % EPILOGUES.len()];
                         seed += 1;
@@ -189,7 +190,7 @@ fn nhwc_short_tails_in_panel_pairs() {
 /// k-paired (each output channel's even and odd input channels in neighbouring lanes;
 /// `pack.rs`): AVX-512 last panels of 8, 16, 24, 40 and 56 channels (alone and after full
 /// 64-channel panels), AVX2 ones of 4, 8 and 12; input channels odd and even, one and several
-/// k blocks (1031: blocks of 512, the last one 7 long), so the partial sums of earlier blocks
+/// k blocks (1031: three blocks of 344, 344 and 343), so the partial sums of earlier blocks
 /// are loaded back; pixel tails after and without whole tiles; every epilogue; stride 1 and
 /// 2; batch 2.
 #[test]

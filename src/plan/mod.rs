@@ -63,8 +63,10 @@ const _: () = {
     assert_send_sync::<Plan>();
 };
 
-/// Input channels per cache block: the kernel's, except for gathered NCHW blocks, whose k
-/// block must fit the gather buffer (one pixel tile of every channel of the block).
+/// Input channels per cache block: at most the kernel's kc, in equal blocks (Cin 576 with kc
+/// 512: 2 × 288, not 512 + 64, whose short block costs a pass over the output for little
+/// work), and for gathered NCHW blocks at most what fits the gather buffer (one pixel tile of
+/// every channel of the block).
 fn block_channels(kernel: &KernelInfo, spec: &ConvSpec) -> usize {
     if gathers(kernel, spec) {
         // One k block fills at most the gather buffer; equal blocks (256 → 2 × 128).
@@ -72,7 +74,8 @@ fn block_channels(kernel: &KernelInfo, spec: &ConvSpec) -> usize {
         let blocks = spec.cin.div_ceil(cap).max(1);
         return spec.cin.div_ceil(blocks).max(1);
     }
-    kernel.kc
+    let blocks = spec.cin.div_ceil(kernel.kc).max(1);
+    spec.cin.div_ceil(blocks).max(1)
 }
 
 /// Whether a plan runs gathered NCHW blocks (see `NchwBlock::gather`): pixel-vectorized NCHW
