@@ -133,7 +133,10 @@ unsafe fn tail_tiles<S: Simd, const MR: usize, const NV: usize>(
 /// registers, at most 4; none where `S::FUSES_TAIL` is false or a panel is wider than a vector.
 /// Computed on their own, those pixels read every weight of the block once more (from L2): a
 /// 7×7 image (48 + 1 pixels) spent 15 % of its time on its 49th pixel, a 14×14 one (4 · 48 +
-/// 4) 6 % on its last 4 (benches/README.md, note 24).
+/// 4) 6 % on its last 4 (benches/README.md, note 24). The budget assumes the tile's weight
+/// broadcasts take no register; LLVM keeps two, so at 8 × 3 with 4 leftover pixels one sum
+/// lives on the stack (a load and a store per input channel), which still measured faster
+/// than the separate tail.
 const fn fused_tail<S: Simd, const MR: usize, const NV: usize>() -> usize {
     let used = MR * NV + NV + 1;
     if !S::FUSES_TAIL || MR > S::LANES || used >= 32 {

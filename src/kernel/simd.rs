@@ -84,9 +84,9 @@ pub(crate) trait Simd {
     }
 
     /// Whether the last full NCHW pixel tile of a run also computes the run's last few pixels
-    /// (`nchw_tile::fused_tail`): true where FMAs take a broadcast operand from memory and
-    /// there are 32 vector registers, so the tile's weight broadcasts need no register and the
-    /// tail's sums fit beside its accumulators (AVX-512).
+    /// (`nchw_tile::fused_tail`): true where there are 32 vector registers and FMAs can take
+    /// a broadcast operand from memory, so the tail's sums fit beside the tile's accumulators
+    /// (AVX-512).
     const FUSES_TAIL: bool = false;
 
     /// Hints that the cache line holding `p` will be read soon (into L2). Never faults, so
