@@ -68,13 +68,12 @@ const _: () = {
 /// work), and for gathered NCHW blocks at most what fits the gather buffer (one pixel tile of
 /// every channel of the block).
 fn block_channels(kernel: &KernelInfo, spec: &ConvSpec) -> usize {
-    if gathers(kernel, spec) {
-        // One k block fills at most the gather buffer; equal blocks (256 → 2 × 128).
-        let cap = (GATHER_FLOATS / gather_row(kernel.nr)).clamp(1, kernel.kc);
-        let blocks = spec.cin.div_ceil(cap).max(1);
-        return spec.cin.div_ceil(blocks).max(1);
-    }
-    let blocks = spec.cin.div_ceil(kernel.kc).max(1);
+    let cap = if gathers(kernel, spec) {
+        (GATHER_FLOATS / gather_row(kernel.nr)).clamp(1, kernel.kc)
+    } else {
+        kernel.kc
+    };
+    let blocks = spec.cin.div_ceil(cap).max(1);
     spec.cin.div_ceil(blocks).max(1)
 }
 
