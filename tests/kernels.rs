@@ -44,6 +44,11 @@ fn shapes() -> Vec<(usize, usize, (usize, usize))> {
     out.push((513, 17, (3, 5)));
     out.push((20, 600, (5, 5)));
     out.push((9, 40, (30, 33)));
+    // Blocks that run panel by panel (`nchw_tile::panel_major`): output planes of 4096 bytes
+    // (every row at the same 4 KiB offset) and of 256 bytes (16 offsets) with 260 rows, the
+    // latter with a 16-pixel tail after a 48-pixel tile.
+    out.push((3, 300, (32, 32)));
+    out.push((5, 260, (8, 8)));
     if quick() {
         out.retain(|&(_, _, (h, w))| h * w <= 100);
     }

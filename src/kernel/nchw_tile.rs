@@ -34,6 +34,9 @@ pub(crate) unsafe fn nchw_block<S: Simd, const MR: usize, const NV: usize>(
 
 #[inline(always)]
 unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, k: usize) {
+    if panel_major(b.y_cs, b.panels * MR) {
+        return panel_major_tiles::<S, MR, NV>(b, k);
+    }
     let nr = NV * S::LANES;
     let mut p = 0;
     while p < b.n {
@@ -85,6 +88,79 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, 
             tail_tiles::<S, MR, NV>(b, k, k, p, n);
         }
         p += n;
+    }
+}
+
+/// Rows per 4 KiB offset from which a block runs panel by panel (see `panel_major`).
+const PANEL_MAJOR_ROWS: usize = 16;
+
+/// Whether a block of `rows` output channels, `y_cs` floats apart, runs panel by panel
+/// (`panel_major_tiles`) instead of pixel tile by pixel tile.
+///
+/// Tile by tile, each pixel tile writes its pixels in every output row of the block before the
+/// next tile starts. Rows a plane apart start at only `4096 / gcd(4096, plane bytes)` distinct
+/// offsets within 4 KiB, i.e. in that many groups of L1 sets: 16 for 56×56 planes (12 544
+/// bytes), 4 for 112×112, 64 for 28×28, 256 for 14×14. With many rows per offset, the lines a
+/// tile writes crowd the sets that also hold the tile's inputs. Panel by panel, each panel
+/// writes its MR rows as long runs instead, and the inputs come from L2. Measured (AVX-512,
+/// inputs from L3): `64x256@56` +5 %, `32x256@56` +12 %, `16x96@112` (generic kernel) +40 %
+/// at 16-24 rows per offset; at 12 (`64x192@56`) no change, and -8 % for the specialized
+/// `16x96` kernel, whose blocks of 48 channels already bound the rows; `24x144@56` (9 rows
+/// per offset), `256x128@56` (8) and the 28×28 layers (≤ 8) ran 2-6 % slower panel by panel
+/// (benches/README.md, note 27).
+fn panel_major(y_cs: usize, rows: usize) -> bool {
+    let plane = (y_cs * 4) % 4096;
+    let offsets = if plane == 0 {
+        1
+    } else {
+        4096 >> plane.trailing_zeros().min(12)
+    };
+    rows >= PANEL_MAJOR_ROWS * offsets
+}
+
+/// An unstrided block panel by panel (see `panel_major`): every full pixel tile of panel 0,
+/// then of panel 1, and so on; then the pixels after the last full tile, as in `pixel_tiles`
+/// (fused into that tile, or as tail tiles). Panel 0 reads the inputs first (from L3 or
+/// memory): it prefetches the tile after the next one in every channel, as `pixel_tiles` does.
+#[inline(always)]
+unsafe fn panel_major_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, k: usize) {
+    let nr = NV * S::LANES;
+    let mut full = b.n / nr * nr;
+    let rest = b.n - full;
+    // The last full tile computes the leftover pixels too where it can (see `fused_tail`);
+    // it then runs after the panel loop, over every panel.
+    let fused = full > 0 && fuses::<S, MR, NV>(nr, rest);
+    if fused {
+        full -= nr;
+    }
+    for j in 0..b.panels {
+        let m = if j + 1 == b.panels { b.m_last } else { MR };
+        let mut p = 0;
+        while p < full {
+            if j == 0 {
+                // The first tile also prefetches the next one.
+                let (start, count) = if p == 0 {
+                    (nr, 2 * nr)
+                } else {
+                    (p + 2 * nr, nr)
+                };
+                let (ahead, next) = if start < b.n {
+                    (b.x.wrapping_add(start), count.min(b.n - start))
+                } else {
+                    (b.x_next, b.n_next)
+                };
+                let lines = next.div_ceil(16);
+                tile::<S, MR, NV, true, true, 0>(b, k, k, j, p, m, nr, ahead, lines);
+            } else {
+                tile::<S, MR, NV, true, false, 0>(b, k, k, j, p, m, nr, b.x, 0);
+            }
+            p += nr;
+        }
+    }
+    if fused {
+        fused_tiles::<S, MR, NV>(b, k, k, full, rest);
+    } else if rest > 0 {
+        tail_tiles::<S, MR, NV>(b, k, k, full, rest);
     }
 }
 
