@@ -682,3 +682,26 @@ unsafe fn tile<
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::panel_major;
+
+    #[test]
+    fn panel_major_counts_rows_per_4k_offset() {
+        // 56×56 planes (12 544 bytes): 16 offsets, so from 256 rows.
+        assert!(!panel_major(56 * 56, 255));
+        assert!(panel_major(56 * 56, 256));
+        // 112×112 (50 176 bytes): 4 offsets.
+        assert!(!panel_major(112 * 112, 63));
+        assert!(panel_major(112 * 112, 96));
+        // 28×28 (3136 bytes): 64 offsets; 14×14 (784): 256; 7×7 (196): 1024.
+        assert!(!panel_major(28 * 28, 512));
+        assert!(!panel_major(14 * 14, 2048));
+        assert!(!panel_major(7 * 7, 2048));
+        // Planes of whole pages: every row at the same offset.
+        assert!(!panel_major(1024, 15));
+        assert!(panel_major(1024, 16));
+        assert!(panel_major(4096, 16));
+    }
+}
