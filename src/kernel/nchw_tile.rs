@@ -47,23 +47,8 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, 
             fused_tiles::<S, MR, NV>(b, k, k, p, rest);
             break;
         }
-        // The input channels of a block are separate streams H·W apart, too many for the
-        // hardware prefetcher: while this tile computes, prefetch the pixels of the tile after
-        // the next one in every channel (the first tile also covers the next one), so later
-        // loads hit in cache even when the input comes from memory. Near the end, prefetch
-        // the start of the next block instead. Two tiles ahead measured better than one or
-        // four (benches/README.md).
-        let (start, count) = if p == 0 {
-            (n, 2 * nr)
-        } else {
-            (p + 2 * nr, nr)
-        };
-        let (ahead, next) = if start < b.n {
-            (b.x.wrapping_add(start), count.min(b.n - start))
-        } else {
-            (b.x_next, b.n_next)
-        };
         if n == nr {
+            let (ahead, next) = prefetch_target(b, p, nr);
             // Those are `lines` cache lines per channel. With at least as many panels, panel
             // j prefetches line j of every channel, one per input channel, rather than the
             // first panel all of them: thin projections (`96x24`, `144x24`) ran 8 % faster
@@ -88,6 +73,27 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, 
             tail_tiles::<S, MR, NV>(b, k, k, p, n);
         }
         p += n;
+    }
+}
+
+/// What the full tile at pixel `p` prefetches: the address of the first pixel (in the block's
+/// first channel; the same pixels follow in every channel) and the number of pixels.
+/// The input channels of a block are separate streams H·W apart, too many for the hardware
+/// prefetcher: while a tile computes, it prefetches the pixels of the tile after the next one
+/// in every channel (the first tile also covers the next one), so later loads hit in cache
+/// even when the input comes from memory. Near the end it prefetches the start of the next
+/// block instead. Two tiles ahead measured better than one or four (benches/README.md).
+#[inline(always)]
+fn prefetch_target(b: &NchwBlock, p: usize, nr: usize) -> (*const f32, usize) {
+    let (start, count) = if p == 0 {
+        (nr, 2 * nr)
+    } else {
+        (p + 2 * nr, nr)
+    };
+    if start < b.n {
+        (b.x.wrapping_add(start), count.min(b.n - start))
+    } else {
+        (b.x_next, b.n_next)
     }
 }
 
@@ -121,7 +127,7 @@ fn panel_major(y_cs: usize, rows: usize) -> bool {
 /// An unstrided block panel by panel (see `panel_major`): every full pixel tile of panel 0,
 /// then of panel 1, and so on; then the pixels after the last full tile, as in `pixel_tiles`
 /// (fused into that tile, or as tail tiles). Panel 0 reads the inputs first (from L3 or
-/// memory): it prefetches the tile after the next one in every channel, as `pixel_tiles` does.
+/// memory): it prefetches as `pixel_tiles` does (`prefetch_target`), all lines at once.
 #[inline(always)]
 unsafe fn panel_major_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, k: usize) {
     let nr = NV * S::LANES;
@@ -138,17 +144,7 @@ unsafe fn panel_major_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwB
         let mut p = 0;
         while p < full {
             if j == 0 {
-                // The first tile also prefetches the next one.
-                let (start, count) = if p == 0 {
-                    (nr, 2 * nr)
-                } else {
-                    (p + 2 * nr, nr)
-                };
-                let (ahead, next) = if start < b.n {
-                    (b.x.wrapping_add(start), count.min(b.n - start))
-                } else {
-                    (b.x_next, b.n_next)
-                };
+                let (ahead, next) = prefetch_target(b, p, nr);
                 let lines = next.div_ceil(16);
                 tile::<S, MR, NV, true, true, 0>(b, k, k, j, p, m, nr, ahead, lines);
             } else {
