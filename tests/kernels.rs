@@ -38,10 +38,11 @@ fn shapes() -> Vec<(usize, usize, (usize, usize))> {
         }
     }
     // The big image once per layout with a real channel pair, and the blocking edges:
-    // Cin past one k block (128-256 NCHW, 512 NHWC), Cout past one channel block, pixels past
-    // one pixel block.
+    // Cin past one k block (128-256 NCHW, 512 NHWC on aarch64, 1024 NHWC on x86), Cout past one
+    // channel block, pixels past one pixel block.
     out.push((64, 16, (56, 56)));
     out.push((513, 17, (3, 5)));
+    out.push((1025, 17, (3, 5)));
     out.push((20, 600, (5, 5)));
     out.push((9, 40, (30, 33)));
     // Blocks that run panel by panel (`nchw_tile::panel_major`): output planes of 4096 bytes
@@ -195,9 +196,9 @@ fn nhwc_short_tails_in_panel_pairs() {
 /// k-paired (each output channel's even and odd input channels in neighbouring lanes;
 /// `pack.rs`): AVX-512 last panels of 8, 16, 24, 40 and 56 channels (alone and after full
 /// 64-channel panels), AVX2 ones of 4, 8 and 12; input channels odd and even, one and several
-/// k blocks (1031: three blocks of 344, 344 and 343), so the partial sums of earlier blocks
-/// are loaded back; pixel tails after and without whole tiles; every epilogue; stride 1 and
-/// 2; batch 2.
+/// k blocks (1031: blocks of 516 and 515 on x86, of 344, 344 and 343 on aarch64), so the
+/// partial sums of earlier blocks are loaded back; pixel tails after and without whole tiles;
+/// every epilogue; stride 1 and 2; batch 2.
 #[test]
 #[cfg_attr(miri, ignore = "slow under Miri; see tests/miri_scalar.rs")]
 fn nhwc_k_paired_last_panels() {

@@ -30,9 +30,10 @@ const NHWC_NV: usize = 3;
 /// or larger L1D next to the 8 KiB weight panel (256 × 8); 256 output channels of packed
 /// weights per k block (256 KiB) sit in L2; 480 pixels (40 NCHW tiles) per pixel block.
 const KC: usize = 256;
-/// NHWC: up to 512 input channels per block, in equal blocks, as the x86 NHWC kernels (one
-/// pass over the output per 512 channels measured up to 15 % faster there; the NHWC weight
-/// panel of 512 channels, 24 KiB, still fits L1 beside the tile's inputs).
+/// NHWC: up to 512 input channels per block, in equal blocks (one pass over the output per 512
+/// channels measured up to 15 % faster than per 256 on x86; the NHWC weight panel of 512
+/// channels, 24 KiB, still fits L1 beside the tile's inputs). The x86 kernels take 1024, which
+/// has not been measured on an aarch64 core.
 const NHWC_KC: usize = 512;
 const MC: usize = 256;
 const NC: usize = 480;

@@ -44,10 +44,10 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     mr: NHWC_MR,
     nr: NHWC_NV * LANES,
     lanes: LANES,
-    // Up to 512 input channels per block (equal blocks, see `Plan`): one pass over the output
-    // per 512 channels; 256 measured up to 15 % slower on Cin 384-512 (benches/README.md,
-    // note 25).
-    kc: 512,
+    // Up to 1024 input channels per block (equal blocks, see `Plan`): one pass over the output
+    // per 1024 channels; 512 measured up to 14 % slower on Cin 576 and the same on Cin 960-2048,
+    // 256 up to 15 % slower on Cin 384-512 (benches/README.md, notes 25 and 29).
+    kc: 1024,
     mc: 384,
     nc: 480,
     entry: Entry::Nhwc(nhwc_generic),

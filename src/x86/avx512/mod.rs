@@ -47,10 +47,11 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     mr: NHWC_MR,
     nr: NHWC_NV * LANES,
     lanes: LANES,
-    // Up to 512 input channels per block (equal blocks, see `Plan`): one pass over the output
-    // per 512 channels; 256 measured up to 15 % slower on Cin 384-512 (benches/README.md,
-    // note 25).
-    kc: 512,
+    // Up to 1024 input channels per block (equal blocks, see `Plan`): one pass over the output
+    // per 1024 channels. The tile's inputs (6 pixels × 1024 channels, 24 KiB) stay in L1 and
+    // the panel streams from L2; 512 measured up to 7 % slower on Cin 576-1024, 256 up to 15 %
+    // on Cin 384-512, 2048 7 % slower on `2048x512@7` (benches/README.md, notes 25 and 29).
+    kc: 1024,
     mc: 512,
     nc: 480,
     entry: Entry::Nhwc(nhwc_generic),
