@@ -45,8 +45,8 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     nr: NHWC_NV * LANES,
     lanes: LANES,
     // Up to 1024 input channels per block (equal blocks, see `Plan`): one pass over the output
-    // per 1024 channels; 512 measured up to 14 % slower on Cin 576 and the same on Cin 960-2048,
-    // 256 up to 15 % slower on Cin 384-512 (benches/README.md, notes 25 and 29).
+    // per 1024 channels; 512 measured 2-4 % slower on Cin 576 and the same (±1 %) on Cin
+    // 960-2048, 256 up to 15 % slower on Cin 384-512 (benches/README.md, notes 25 and 29).
     kc: 1024,
     mc: 384,
     nc: 480,
