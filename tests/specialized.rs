@@ -139,3 +139,29 @@ fn names_follow_the_scheme() {
     names.dedup();
     assert_eq!(names.len(), count, "duplicate kernel names");
 }
+
+/// kernels/README.md shows the header of a generated kernel, which cites the spec line the
+/// kernel comes from; that line of kernels/pairs.spec must still say what the README quotes
+/// (editing the spec's comments moves its lines).
+#[test]
+#[cfg_attr(miri, ignore = "reads files")]
+fn readme_cites_the_spec_line_it_quotes() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/kernels/README.md")).unwrap();
+    let spec = std::fs::read_to_string(format!("{root}/kernels/pairs.spec")).unwrap();
+    let prefix = "// kernels/pairs.spec:";
+    let cite = readme
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .expect("kernels/README.md quotes a generated kernel header");
+    let (line, quoted) = cite.split_once(": ").expect("`<line>: `<text>``");
+    let line: usize = line.parse().expect("a line number");
+    let quoted = quoted.trim_matches('`');
+    let actual = spec.lines().nth(line - 1).unwrap_or_default();
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(
+        words(actual),
+        words(quoted),
+        "kernels/README.md cites pairs.spec:{line}; update the line number"
+    );
+}
