@@ -108,10 +108,7 @@ fn readme_is_assembled_from_its_sections() {
             .lines()
             .zip(readme.lines())
             .position(|(a, b)| a != b)
-            .map_or_else(
-                || expected.lines().count().min(readme.lines().count()),
-                |i| i,
-            );
+            .unwrap_or_else(|| expected.lines().count().min(readme.lines().count()));
         panic!(
             "README.md differs from its section files from line {} on; \
              run `CONV1X1_BLESS_README=1 cargo test --test readme`",
