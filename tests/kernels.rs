@@ -45,6 +45,9 @@ fn shapes() -> Vec<(usize, usize, (usize, usize))> {
     out.push((1025, 17, (3, 5)));
     out.push((20, 600, (5, 5)));
     out.push((9, 40, (30, 33)));
+    // NCHW pixel spans (src/plan/exec.rs, `nchw_spans`): several k blocks over a 56×56 image
+    // run span by span.
+    out.push((300, 40, (56, 56)));
     // Blocks that run panel by panel (`nchw_tile::panel_major`): output planes of 4096 bytes
     // (every row at the same 4 KiB offset) and of 256 bytes (16 offsets) with 260 rows, the
     // latter with a 16-pixel tail after a 48-pixel tile.

@@ -1,5 +1,6 @@
-//! The ISA-independent driver: walks images, input-channel blocks, pixel blocks and
-//! output-channel blocks of one region and hands each block to the plan's block kernel.
+//! The ISA-independent driver: walks images, (NCHW) pixel spans, input-channel blocks, pixel
+//! blocks and output-channel blocks of one region and hands each block to the plan's block
+//! kernel.
 //!
 //! Every element of the output is always produced by the same sequence of operations (the
 //! same k blocks in the same order, the same FMA chain per lane) whatever region it falls in,
@@ -42,10 +43,51 @@ pub(crate) unsafe fn run_region(plan: &Plan, geo: &Geometry, bufs: Buffers, regi
         let p0 = u0 * g;
         let p1 = (u1 * g).min(geo.pout);
         match plan.kernel.entry {
-            Entry::Nchw(f) => nchw_image(plan, geo, bufs, n, p0, p1, region, f),
+            Entry::Nchw(f) => {
+                for (s0, s1) in nchw_spans(plan, &region, p0, p1, g) {
+                    nchw_image(plan, geo, bufs, n, s0, s1, region, f);
+                }
+            }
             Entry::Nhwc(f) => nhwc_image(plan, geo, bufs, n, p0, p1, region, f),
         }
     }
+}
+
+/// At most this many bytes of one k block's inputs and of the output sums per NCHW pixel span
+/// (see `nchw_spans`): a quarter of this machine's 2 MiB L2 per core, which leaves room for the
+/// block's weights and for the lines prefetched ahead.
+const NCHW_SPAN_BYTES: usize = 512 << 10;
+
+/// The pixel spans of an NCHW image's pixels `p0..p1` (in `region`), each run through every
+/// k block before the next span starts.
+///
+/// Every k block after the first adds to the sums the previous one stored. Over a whole image
+/// those sums and a block's inputs can outgrow L2 (`256x128@56`: 1.5 MiB of inputs per block
+/// of 128 channels, 1.5 MiB of sums), and the next block then reads the sums back from L3.
+/// Spans of at most `NCHW_SPAN_BYTES` keep them in L2: `256x128@56` +6-8 %, `256x64@56`,
+/// `512x256@28` and `256x512@56s2` +3-6 %, `1024x256@14` (one span) unchanged
+/// (benches/README.md, note 31). Spans are equal, in whole pixel units (`grain`), so tiles and
+/// their tails fall as they would in a work item of the same pixels: results do not change.
+/// With one k block there are no sums to keep, and the image runs as one span.
+fn nchw_spans(
+    plan: &Plan,
+    region: &Region,
+    p0: usize,
+    p1: usize,
+    grain: usize,
+) -> impl Iterator<Item = (usize, usize)> {
+    let n = p1 - p0;
+    let step = if plan.spec.cin > plan.kc {
+        let rows = (region.panel1 - region.panel0) * plan.kernel.mr;
+        let max_units = (NCHW_SPAN_BYTES / (4 * (plan.kc + rows)) / grain).max(1);
+        let units = n.div_ceil(grain);
+        units.div_ceil(units.div_ceil(max_units)) * grain
+    } else {
+        n
+    };
+    (p0..p1)
+        .step_by(step.max(1))
+        .map(move |s0| (s0, (s0 + step).min(p1)))
 }
 
 fn epilogue(plan: &Plan, k0: usize, k: usize) -> Epilogue {
@@ -227,5 +269,60 @@ fn pixel_map(plan: &Plan, geo: &Geometry) -> PixelMap {
         w: geo.w,
         sh: plan.spec.stride_h,
         sw: plan.spec.stride_w,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ConvSpec, Isa};
+
+    fn plan(cin: usize, cout: usize) -> Plan {
+        let spec = ConvSpec::new(cin, cout)
+            .layout(Layout::Nchw)
+            .isa(Isa::Scalar);
+        Plan::new(&spec, &vec![0.5; cin * cout], None).unwrap()
+    }
+
+    fn spans(plan: &Plan, p0: usize, p1: usize) -> Vec<(usize, usize)> {
+        let region = Region {
+            unit0: 0,
+            unit1: 1,
+            panel0: 0,
+            panel1: plan.panels.count,
+        };
+        nchw_spans(plan, &region, p0, p1, plan.pixel_grain()).collect()
+    }
+
+    #[test]
+    fn nchw_spans_cover_the_pixels_in_equal_whole_units() {
+        let p = plan(3 * 256, 40);
+        assert!(p.spec.cin > p.kc, "several k blocks");
+        let g = p.pixel_grain();
+        let per_px = 4 * (p.kc + p.panels.count * p.kernel.mr);
+        for (p0, p1) in [(0, 3136), (5 * g, 3136), (0, 7 * g + 3)] {
+            let s = spans(&p, p0, p1);
+            assert_eq!(s.first().unwrap().0, p0);
+            assert_eq!(s.last().unwrap().1, p1);
+            for w in s.windows(2) {
+                assert_eq!(w[0].1, w[1].0, "contiguous");
+            }
+            let step = s[0].1 - s[0].0;
+            for &(a, b) in &s {
+                assert_eq!((a - p0) % g, 0, "spans start on pixel units");
+                assert!(b - a <= step, "equal spans, the last one shorter or equal");
+                assert!(s.len() == 1 || (b - a) * per_px <= NCHW_SPAN_BYTES.max(g * per_px));
+            }
+        }
+        // A 56×56 image needs several spans; a 7×7 one fits in one.
+        assert!(spans(&p, 0, 3136).len() > 1);
+        assert_eq!(spans(&p, 0, 49), vec![(0, 49)]);
+    }
+
+    #[test]
+    fn one_k_block_is_one_span() {
+        let p = plan(16, 40);
+        assert!(p.spec.cin <= p.kc);
+        assert_eq!(spans(&p, 0, 3136), vec![(0, 3136)]);
     }
 }

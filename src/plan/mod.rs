@@ -153,12 +153,12 @@ impl Plan {
         Ok(validate::geometry(&self.spec, dims)?.output_len)
     }
 
-    /// Pixels per work unit: one register tile along pixels.
     /// Whether this plan runs gathered NCHW blocks.
     fn gathers(&self) -> bool {
         gathers(self.kernel, &self.spec)
     }
 
+    /// Pixels per work unit: one register tile along pixels.
     fn pixel_grain(&self) -> usize {
         match self.kernel.entry {
             Entry::Nchw(_) => self.kernel.nr,
