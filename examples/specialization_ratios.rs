@@ -15,14 +15,11 @@
 //! Printed per cell: the median throughput of each plan over the passes (each pass: the
 //! median call), the median ratio over the passes and the lowest and highest pass ratio.
 
-use std::time::{Duration, Instant};
-
 use conv1x1::suite::{suite, Shape};
 use conv1x1::{dispatch, Isa, KernelKind, Layout, Plan};
 
-/// Inputs and outputs each rotate through at least this many bytes, well above the 2 MiB L2
-/// per core (as in benches/common), so every call reads its operands from L3.
-const ROTATE_BYTES: usize = 12 << 20;
+mod common;
+use common::median;
 
 struct Args {
     pairs: Vec<(usize, usize)>,
@@ -74,11 +71,6 @@ fn shape_of(cin: usize, cout: usize) -> Shape {
         .unwrap_or(Shape::new(cin, cout, 28, 28))
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 /// One pass over one cell: the kernels and the median time of each plan.
 struct Sample {
     generic: &'static str,
@@ -92,10 +84,7 @@ fn compare(shape: Shape, isa: Isa, layout: Layout, seconds: f64) -> Sample {
     // The suite's spec (stride, pixel-count hint), so "generic" is the kernel the library
     // would pick without the specialized one.
     let spec = shape.spec().layout(layout).isa(isa);
-    // Deterministic, non-trivial weights and inputs (values do not change the timing).
-    let weights: Vec<f32> = (0..shape.cin * shape.cout)
-        .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
-        .collect();
+    let weights = common::weights(shape.cin * shape.cout);
     let generic =
         Plan::new(&spec.kernel(KernelKind::Generic), &weights, None).expect("generic plan");
     let special =
@@ -103,39 +92,16 @@ fn compare(shape: Shape, isa: Isa, layout: Layout, seconds: f64) -> Sample {
     let dims = shape.dims();
     let in_len = generic.input_len(dims).expect("input size");
     let out_len = generic.output_len(dims).expect("output size");
-    let count = |len: usize| ROTATE_BYTES.div_ceil(4 * len).max(2);
-    let inputs: Vec<Vec<f32>> = (0..count(in_len))
-        .map(|b| (0..in_len).map(|i| ((i + b) % 17) as f32 / 17.0).collect())
-        .collect();
-    let mut outputs = vec![vec![0.0f32; out_len]; count(out_len)];
-    let mut times = [Vec::new(), Vec::new()];
     let plans = [&generic, &special];
-    let budget = Duration::from_secs_f64(seconds);
-    let start = Instant::now();
-    let mut round = 0;
-    while round < 21 || start.elapsed() < budget {
-        // Alternate which plan goes first so neither always runs on a warmer cache.
-        for step in 0..2 {
-            let which = (round + step) % 2;
-            // Each plan walks through every buffer in turn, the two half a rotation apart: a
-            // buffer was last touched half a rotation (over 6 MiB) ago, and neither plan is
-            // tied to a subset of buffers (whose placement in memory could favour it).
-            let at = |count: usize| (round + which * count / 2) % count;
-            let (input, output) = (&inputs[at(inputs.len())], at(outputs.len()));
-            let t = Instant::now();
-            plans[which]
-                .run(dims, input, &mut outputs[output], None)
-                .expect("run");
-            times[which].push(t.elapsed().as_secs_f64());
-        }
-        round += 1;
-    }
+    let times = common::alternate(in_len, out_len, seconds, |way, input, output| {
+        plans[way].run(dims, input, output, None).expect("run")
+    });
     let [tg, ts] = times;
     Sample {
         generic: generic.kernel().name,
         specialized: special.kernel().name,
-        t_generic: median(tg),
-        t_specialized: median(ts),
+        t_generic: tg,
+        t_specialized: ts,
     }
 }
 

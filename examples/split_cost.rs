@@ -18,14 +18,11 @@
 //! GFLOP/s of each way over the passes, the median ratio (whole time / items time, below 1
 //! where the split costs time) and its lowest and highest pass.
 
-use std::time::{Duration, Instant};
-
 use conv1x1::suite::{suite, Shape};
-use conv1x1::{dispatch, AlignedBuf, Isa, Layout, Plan};
+use conv1x1::{dispatch, Isa, Layout, Plan};
 
-/// Inputs and outputs each rotate through at least this many bytes, well above the 2 MiB L2
-/// per core (as in benches/common), so every call reads its operands from L3.
-const ROTATE_BYTES: usize = 12 << 20;
+mod common;
+use common::median;
 
 struct Args {
     shapes: Vec<Shape>,
@@ -73,11 +70,6 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 /// One pass over one shape: the kernel, the number of items, and the median time of each way.
 struct Sample {
     kernel: &'static str,
@@ -88,58 +80,28 @@ struct Sample {
 
 fn compare(shape: &Shape, isa: Isa, layout: Layout, items: usize, seconds: f64) -> Sample {
     let spec = shape.spec().layout(layout).isa(isa);
-    // Deterministic, non-trivial weights and inputs (values do not change the timing).
-    let weights: Vec<f32> = (0..shape.cin * shape.cout)
-        .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
-        .collect();
-    let plan = Plan::new(&spec, &weights, None).expect("plan");
+    let plan = Plan::new(&spec, &common::weights(shape.cin * shape.cout), None).expect("plan");
     let dims = shape.dims();
     let in_len = plan.input_len(dims).expect("input size");
     let out_len = plan.output_len(dims).expect("output size");
-    let count = |len: usize| ROTATE_BYTES.div_ceil(4 * len).max(2);
-    let inputs: Vec<AlignedBuf> = (0..count(in_len))
-        .map(|b| {
-            let x: Vec<f32> = (0..in_len).map(|i| ((i + b) % 17) as f32 / 17.0).collect();
-            AlignedBuf::from_slice(&x)
-        })
-        .collect();
-    let mut outputs: Vec<AlignedBuf> = (0..count(out_len))
-        .map(|_| AlignedBuf::zeroed(out_len))
-        .collect();
     let split = plan.work_item_count(dims, items).expect("item count");
-    let mut times = [Vec::new(), Vec::new()];
-    let budget = Duration::from_secs_f64(seconds);
-    let start = Instant::now();
-    let mut round = 0;
-    while round < 21 || start.elapsed() < budget {
-        // Alternate which way goes first so neither always runs on a warmer cache.
-        for step in 0..2 {
-            let which = (round + step) % 2;
-            // Both ways walk through every buffer in turn, half a rotation apart.
-            let at = |count: usize| (round + which * count / 2) % count;
-            let (input, output) = (&inputs[at(inputs.len())], at(outputs.len()));
-            let output = &mut outputs[output];
-            let t = Instant::now();
-            if which == 0 {
-                plan.run(dims, input, output, None).expect("run");
-            } else {
-                for item in plan
-                    .work_items(dims, input, output, None, items)
-                    .expect("work items")
-                {
-                    item.run();
-                }
+    let [t_whole, t_items] = common::alternate(in_len, out_len, seconds, |way, input, output| {
+        if way == 0 {
+            plan.run(dims, input, output, None).expect("run");
+        } else {
+            for item in plan
+                .work_items(dims, input, output, None, items)
+                .expect("work items")
+            {
+                item.run();
             }
-            times[which].push(t.elapsed().as_secs_f64());
         }
-        round += 1;
-    }
-    let [whole, split_times] = times;
+    });
     Sample {
         kernel: plan.kernel().name,
         items: split,
-        t_whole: median(whole),
-        t_items: median(split_times),
+        t_whole,
+        t_items,
     }
 }
 
