@@ -5,12 +5,17 @@
 # CONV1X1_EMULATED=1 tells tests about emulation limits (see tests/guard_page.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t bins < <(cargo test -p conv1x1 --tests --no-run --message-format=json 2>/dev/null |
+# The root package's test binaries from the same selection as the README's `cargo test
+# --workspace` (cargo unifies dependency features over the selected packages; `-p conv1x1`
+# alone would build another copy of the library).
+mapfile -t bins < <(cargo test --workspace --tests --no-run --message-format=json 2>/dev/null |
     python3 -c '
-import json, sys
+import json, os, sys
+root = os.path.realpath("Cargo.toml")
 for line in sys.stdin:
     msg = json.loads(line)
-    if msg.get("reason") == "compiler-artifact" and msg.get("executable") and msg["profile"]["test"]:
+    if (msg.get("reason") == "compiler-artifact" and msg.get("executable")
+            and msg["profile"]["test"] and os.path.realpath(msg["manifest_path"]) == root):
         print(msg["executable"])
 ')
 [ ${#bins[@]} -gt 0 ] || { echo "no test binaries found"; exit 1; }
