@@ -146,9 +146,8 @@ pub fn run_case(case: &Case, seed: u64) -> (Vec<f32>, Vec<f64>) {
 
 /// The reference on the absolute values of every operand, without activation: per output,
 /// the sum of the magnitudes of its terms. f32 rounding errors scale with it, not with the
-/// output itself: an output whose terms cancel (256 products of about ±0.3 summing to 0.003)
-/// carries a rounding error near 1e-6, a third of a thousandth of its value, from a correct
-/// kernel.
+/// output itself: an output whose terms cancel (256 products summing to 0.00136, magnitudes
+/// 57.5) carries a rounding error of 4e-7 from a correct kernel, 3e-4 of its value.
 pub fn term_magnitudes(case: &Case, seed: u64) -> Vec<f64> {
     let p = problem(case, seed);
     let abs = |v: &[f32]| v.iter().map(|x| x.abs()).collect::<Vec<f32>>();
@@ -164,10 +163,12 @@ pub fn term_magnitudes(case: &Case, seed: u64) -> Vec<f64> {
     .unwrap()
 }
 
-/// Runs a case and asserts it matches the reference: relative L2 error at most `TOLERANCE`,
-/// or, where outputs cancel, an error of at most `TOLERANCE` relative to the magnitudes of
-/// their terms (`term_magnitudes`). Any wrong or missing term, or element, still fails: it
-/// costs a whole term, about 1e-2 of the magnitudes of even a 1000-term sum.
+/// Runs a case and asserts it matches the reference: relative L2 error at most `TOLERANCE`.
+/// Where that fails because outputs cancel, every element must instead stay within the
+/// worst-case rounding error of an f32 sum of its Cin + 2 terms (products, bias, residual),
+/// each rounded once: (Cin + 2) · 2⁻²⁴ of the magnitudes of its terms (`term_magnitudes`;
+/// activations only bring values closer). A wrong or missing term costs about 1/Cin of the
+/// magnitudes, over 15 times that bound at any Cin the tests use, in any single element.
 pub fn check_case(case: &Case, seed: u64) {
     let (out, want) = run_case(case, seed);
     let err = relative_l2_error(&out, &want);
@@ -175,16 +176,19 @@ pub fn check_case(case: &Case, seed: u64) {
         return;
     }
     let scale = term_magnitudes(case, seed);
-    let (mut num, mut den) = (0.0f64, 0.0f64);
+    let bound = (case.cin + 2) as f64 * (f32::EPSILON as f64 / 2.0) * 1.01;
+    let mut worst = 0.0f64;
     for ((&g, &w), &m) in out.iter().zip(&want).zip(&scale) {
-        num += (g as f64 - w) * (g as f64 - w);
-        den += m.max(w.abs()) * m.max(w.abs());
+        let e = (g as f64 - w).abs() / m.max(w.abs()).max(f64::MIN_POSITIVE);
+        // NaN (an element never written) fails too.
+        if e.is_nan() || e > worst {
+            worst = if e.is_nan() { f64::INFINITY } else { e };
+        }
     }
-    let err_terms = (num / den).sqrt();
     assert!(
-        err_terms <= TOLERANCE,
-        "{case:?} (kernel {}): relative L2 error {err:e}, {err_terms:e} relative to the \
-         magnitudes of the terms",
+        worst <= bound,
+        "{case:?} (kernel {}): relative L2 error {err:e}; worst element {worst:e} of the \
+         magnitudes of its terms, bound {bound:e}",
         kernel_name(case)
     );
 }
