@@ -1,5 +1,7 @@
 //! The f64-accumulating reference every kernel is tested against. Plain loops, no tiling:
-//! obviously correct rather than fast.
+//! obviously correct rather than fast. [`accuracy`] compares a kernel's output with it.
+
+use std::fmt;
 
 use crate::error::Result;
 use crate::plan::validate;
@@ -87,5 +89,213 @@ pub fn relative_l2_error(got: &[f32], want: &[f64]) -> f64 {
         num.sqrt()
     } else {
         (num / den).sqrt()
+    }
+}
+
+/// Relative L2 error a kernel's output may have against the reference: f32 sums land near
+/// 1e-7 on typical data.
+pub const TOLERANCE: f64 = 1e-5;
+
+/// The reference on the absolute values of every operand, without activation: per output,
+/// the sum of the magnitudes of its terms. f32 rounding errors scale with it, not with the
+/// output itself.
+pub fn term_magnitudes(
+    spec: &ConvSpec,
+    dims: Dims,
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    input: &[f32],
+    residual: Option<&[f32]>,
+) -> Result<Vec<f64>> {
+    let abs = |v: &[f32]| v.iter().map(|x| x.abs()).collect::<Vec<f32>>();
+    let spec = spec.activation(crate::Activation::None);
+    conv1x1_reference(
+        &spec,
+        dims,
+        &abs(weights),
+        bias.map(abs).as_deref(),
+        &abs(input),
+        residual.map(abs).as_deref(),
+    )
+}
+
+/// Worst-case error of an f32 sum of `cin` products plus bias and residual, each rounded
+/// once, as a fraction of the magnitudes of its terms: (Cin + 2) · 2⁻²⁴ (1 % slack for the
+/// f64 reference's own rounding). Activations only bring values closer.
+pub fn rounding_bound(cin: usize) -> f64 {
+    (cin + 2) as f64 * (f32::EPSILON as f64 / 2.0) * 1.01
+}
+
+/// A kernel's output compared with the reference (see [`accuracy`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Accuracy {
+    /// [`relative_l2_error`] over the whole output.
+    pub relative_l2: f64,
+    /// Measured only where `relative_l2` exceeds [`TOLERANCE`]: the worst element's error as
+    /// a fraction of the magnitudes of its terms ([`term_magnitudes`]; infinite for a NaN
+    /// where a number was due), and the [`rounding_bound`] it must stay within.
+    pub worst_element: Option<(f64, f64)>,
+}
+
+impl Accuracy {
+    /// Within [`TOLERANCE`], or, where outputs cancel, every element within the rounding
+    /// bound of its sum.
+    pub fn passed(&self) -> bool {
+        match self.worst_element {
+            None => self.relative_l2 <= TOLERANCE,
+            Some((worst, bound)) => worst <= bound,
+        }
+    }
+
+    /// Passed only through the per-element check: some outputs cancel.
+    pub fn passed_by_element(&self) -> bool {
+        self.worst_element.is_some() && self.passed()
+    }
+}
+
+impl fmt::Display for Accuracy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "relative L2 error {:.2e}", self.relative_l2)?;
+        if let Some((worst, bound)) = self.worst_element {
+            write!(
+                f,
+                "; worst element {worst:.2e} of the magnitudes of its terms (bound {bound:.2e})"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Compares `got` with the f64 reference of the same problem.
+///
+/// An output passes with relative L2 error at most [`TOLERANCE`]. That check is blind to
+/// cancellation: an output of 256 products summing to 0.00136 from terms of magnitude 57.5
+/// carries a rounding error of 4e-7 from a correct kernel, 3e-4 of its value. So where it
+/// fails, every element must instead stay within the worst-case rounding error of its f32
+/// sum, [`rounding_bound`] of the magnitudes of its terms. A wrong or missing term costs
+/// about 1/Cin of them, over 15 times that bound at Cin ≤ 1024, in any single element.
+pub fn accuracy(
+    spec: &ConvSpec,
+    dims: Dims,
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    input: &[f32],
+    residual: Option<&[f32]>,
+    got: &[f32],
+) -> Result<Accuracy> {
+    let want = conv1x1_reference(spec, dims, weights, bias, input, residual)?;
+    let relative_l2 = relative_l2_error(got, &want);
+    if relative_l2 <= TOLERANCE {
+        return Ok(Accuracy {
+            relative_l2,
+            worst_element: None,
+        });
+    }
+    let scale = term_magnitudes(spec, dims, weights, bias, input, residual)?;
+    let mut worst = 0.0f64;
+    for ((&g, &w), &m) in got.iter().zip(&want).zip(&scale) {
+        let g = g as f64;
+        let e = if w.is_finite() {
+            (g - w).abs() / m.max(w.abs()).max(f64::MIN_POSITIVE)
+        } else if (w.is_nan() && g.is_nan()) || g == w {
+            0.0 // the same NaN or infinity, as in `relative_l2_error`
+        } else {
+            f64::INFINITY
+        };
+        // NaN (an element never written) fails.
+        worst = if e.is_nan() {
+            f64::INFINITY
+        } else {
+            worst.max(e)
+        };
+        if worst.is_infinite() {
+            break;
+        }
+    }
+    Ok(Accuracy {
+        relative_l2,
+        worst_element: Some((worst, rounding_bound(spec.cin))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One NHWC pixel, `cin` → 1, whose terms cancel: the last input is set so that the
+    /// f64 sum is nearly zero while its terms have magnitudes near `cin / 4`.
+    fn cancelling(cin: usize) -> (ConvSpec, Vec<f32>, Vec<f32>) {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        };
+        let w: Vec<f32> = (0..cin).map(|_| next()).collect();
+        let mut x: Vec<f32> = (0..cin).map(|_| next()).collect();
+        let rest: f64 = (0..cin - 1).map(|i| w[i] as f64 * x[i] as f64).sum();
+        x[cin - 1] = (-rest / w[cin - 1] as f64) as f32;
+        (ConvSpec::new(cin, 1).layout(Layout::Nhwc), w, x)
+    }
+
+    /// The f32 sum a straightforward kernel computes.
+    fn f32_sum(w: &[f32], x: &[f32]) -> f32 {
+        w.iter()
+            .zip(x)
+            .fold(0.0f32, |acc, (a, b)| a.mul_add(*b, acc))
+    }
+
+    #[test]
+    fn an_exact_output_passes_on_relative_l2_alone() {
+        let spec = ConvSpec::new(3, 2).layout(Layout::Nchw);
+        let dims = Dims::new(1, 1, 2);
+        let (w, x) = (
+            [1.0, 2.0, 3.0, -1.0, 0.5, 0.25],
+            [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        );
+        let got = [22.0, 28.0, -1.0 + 1.5 + 1.25, -2.0 + 2.0 + 1.5];
+        let a = accuracy(&spec, dims, &w, None, &x, None, &got).unwrap();
+        assert_eq!(a.worst_element, None);
+        assert_eq!(a.relative_l2, 0.0);
+        assert!(a.passed() && !a.passed_by_element());
+    }
+
+    #[test]
+    fn a_cancelling_output_passes_by_element_and_a_wrong_term_does_not() {
+        let (spec, w, x) = cancelling(256);
+        let dims = Dims::new(1, 1, 1);
+        let got = [f32_sum(&w, &x)];
+        let a = accuracy(&spec, dims, &w, None, &x, None, &got).unwrap();
+        // The correct f32 sum is far from the tiny reference in relative terms...
+        assert!(a.relative_l2 > TOLERANCE, "{a}");
+        // ...but within the rounding error of its terms.
+        assert!(a.passed_by_element(), "{a}");
+        // One term counted twice is not.
+        let wrong = [got[0] + w[7] * x[7]];
+        let a = accuracy(&spec, dims, &w, None, &x, None, &wrong).unwrap();
+        assert!(!a.passed(), "{a}");
+    }
+
+    #[test]
+    fn an_unwritten_element_fails() {
+        let (spec, w, x) = cancelling(64);
+        let dims = Dims::new(1, 1, 1);
+        for got in [f32::NAN, f32::INFINITY] {
+            let a = accuracy(&spec, dims, &w, None, &x, None, &[got]).unwrap();
+            assert!(!a.passed(), "{got}: {a}");
+        }
+    }
+
+    #[test]
+    fn matching_nans_and_infinities_count_as_exact_in_the_element_check() {
+        // Output 0 is NaN in both; output 1 cancels, so the element check runs.
+        let (spec, w, mut x) = cancelling(64);
+        let dims = Dims::new(1, 1, 2);
+        x.extend_from_slice(&x.clone());
+        x[0] = f32::NAN;
+        let got = [f32::NAN, f32_sum(&w, &x[64..])];
+        let a = accuracy(&spec, dims, &w, None, &x, None, &got).unwrap();
+        assert!(a.passed_by_element(), "{a}");
+        let a = accuracy(&spec, dims, &w, None, &x, None, &[1.0, got[1]]).unwrap();
+        assert!(!a.passed(), "{a}");
     }
 }

@@ -15,7 +15,7 @@ fn weights() -> Vec<f32> {
 #[cfg(target_arch = "aarch64")]
 mod aarch64 {
     use super::*;
-    use conv1x1::reference::{conv1x1_reference, relative_l2_error};
+    use conv1x1::reference::accuracy;
     use conv1x1::Dims;
 
     #[test]
@@ -67,9 +67,8 @@ mod aarch64 {
                 .collect();
             let mut out = vec![f32::NAN; plan.output_len(dims).unwrap()];
             plan.run(dims, &input, &mut out, None).unwrap();
-            let want = conv1x1_reference(&spec, dims, &w, None, &input, None).unwrap();
-            let err = relative_l2_error(&out, &want);
-            assert!(err <= 1e-5, "{layout}: relative L2 error {err:e}");
+            let a = accuracy(&spec, dims, &w, None, &input, None, &out).unwrap();
+            assert!(a.passed(), "{layout}: {a}");
         }
     }
 

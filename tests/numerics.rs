@@ -10,8 +10,8 @@
 
 mod common;
 
-use common::{generic_kernels, Epi, EPILOGUES, TOLERANCE};
-use conv1x1::reference::{conv1x1_reference, relative_l2_error};
+use common::{generic_kernels, Epi, EPILOGUES};
+use conv1x1::reference::{accuracy, conv1x1_reference};
 use conv1x1::{ConvSpec, Dims, Isa, KernelKind, Layout, Plan};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -105,8 +105,17 @@ impl Data {
                 assert!(g.is_finite(), "{ctx}: output {i} is {g}, want {w}");
             }
         }
-        let err = relative_l2_error(&got, &want);
-        assert!(err <= TOLERANCE, "{ctx}: relative L2 error {err:e}");
+        let a = accuracy(
+            &self.spec,
+            self.dims,
+            &self.weights,
+            self.bias.as_deref(),
+            &self.input,
+            self.residual.as_deref(),
+            &got,
+        )
+        .unwrap();
+        assert!(a.passed(), "{ctx}: {a}");
         got.iter().filter(|v| v.is_nan()).count()
     }
 }

@@ -2,13 +2,10 @@
 //! comparison against the f64 reference.
 #![allow(dead_code)]
 
-use conv1x1::reference::{conv1x1_reference, relative_l2_error};
+use conv1x1::reference::{accuracy, Accuracy};
 use conv1x1::{dispatch, Activation, ConvSpec, Dims, Isa, KernelKind, Layout, Plan};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-
-/// Relative L2 error every kernel must stay under (f32 sums vs the f64 reference).
-pub const TOLERANCE: f64 = 1e-5;
 
 /// The fused epilogues the tests cycle through.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -122,8 +119,10 @@ pub fn problem(case: &Case, seed: u64) -> Problem {
     }
 }
 
-/// Builds the plan, runs it on a NaN-poisoned output and returns (output, reference).
-pub fn run_case(case: &Case, seed: u64) -> (Vec<f32>, Vec<f64>) {
+/// Builds the plan, runs it on a NaN-poisoned output and compares it with the f64
+/// reference (`conv1x1::reference::accuracy`: relative L2 error, and where outputs cancel,
+/// every element within the rounding error of its sum).
+pub fn run_case(case: &Case, seed: u64) -> Accuracy {
     let p = problem(case, seed);
     let spec = case.spec();
     let plan =
@@ -132,65 +131,22 @@ pub fn run_case(case: &Case, seed: u64) -> (Vec<f32>, Vec<f64>) {
     let mut out = vec![f32::NAN; p.out_len];
     plan.run(case.dims, &p.input, &mut out, p.residual.as_deref())
         .unwrap_or_else(|e| panic!("{case:?}: {e}"));
-    let want = conv1x1_reference(
+    accuracy(
         &spec,
         case.dims,
         &p.weights,
         p.bias.as_deref(),
         &p.input,
         p.residual.as_deref(),
-    )
-    .unwrap();
-    (out, want)
-}
-
-/// The reference on the absolute values of every operand, without activation: per output,
-/// the sum of the magnitudes of its terms. f32 rounding errors scale with it, not with the
-/// output itself: an output whose terms cancel (256 products summing to 0.00136, magnitudes
-/// 57.5) carries a rounding error of 4e-7 from a correct kernel, 3e-4 of its value.
-pub fn term_magnitudes(case: &Case, seed: u64) -> Vec<f64> {
-    let p = problem(case, seed);
-    let abs = |v: &[f32]| v.iter().map(|x| x.abs()).collect::<Vec<f32>>();
-    let spec = case.spec().activation(Activation::None);
-    conv1x1_reference(
-        &spec,
-        case.dims,
-        &abs(&p.weights),
-        p.bias.as_deref().map(abs).as_deref(),
-        &abs(&p.input),
-        p.residual.as_deref().map(abs).as_deref(),
+        &out,
     )
     .unwrap()
 }
 
-/// Runs a case and asserts it matches the reference: relative L2 error at most `TOLERANCE`.
-/// Where that fails because outputs cancel, every element must instead stay within the
-/// worst-case rounding error of an f32 sum of its Cin + 2 terms (products, bias, residual),
-/// each rounded once: (Cin + 2) · 2⁻²⁴ of the magnitudes of its terms (`term_magnitudes`;
-/// activations only bring values closer). A wrong or missing term costs about 1/Cin of the
-/// magnitudes, over 15 times that bound at any Cin the tests use, in any single element.
+/// Runs a case and asserts it matches the reference.
 pub fn check_case(case: &Case, seed: u64) {
-    let (out, want) = run_case(case, seed);
-    let err = relative_l2_error(&out, &want);
-    if err <= TOLERANCE {
-        return;
-    }
-    let scale = term_magnitudes(case, seed);
-    let bound = (case.cin + 2) as f64 * (f32::EPSILON as f64 / 2.0) * 1.01;
-    let mut worst = 0.0f64;
-    for ((&g, &w), &m) in out.iter().zip(&want).zip(&scale) {
-        let e = (g as f64 - w).abs() / m.max(w.abs()).max(f64::MIN_POSITIVE);
-        // NaN (an element never written) fails too.
-        if e.is_nan() || e > worst {
-            worst = if e.is_nan() { f64::INFINITY } else { e };
-        }
-    }
-    assert!(
-        worst <= bound,
-        "{case:?} (kernel {}): relative L2 error {err:e}; worst element {worst:e} of the \
-         magnitudes of its terms, bound {bound:e}",
-        kernel_name(case)
-    );
+    let a = run_case(case, seed);
+    assert!(a.passed(), "{case:?} (kernel {}): {a}", kernel_name(case));
 }
 
 pub fn kernel_name(case: &Case) -> String {
