@@ -15,51 +15,27 @@
 //! Printed per cell: the median throughput of each plan over the passes (each pass: the
 //! median call), the median ratio over the passes and the lowest and highest pass ratio.
 
+use clap::Parser;
 use conv1x1::suite::{suite, Shape};
 use conv1x1::{dispatch, Isa, KernelKind, Layout, Plan};
 
 mod common;
 use common::median;
 
+/// Generic vs specialized kernel, per channel pair, ISA and layout.
+#[derive(Parser)]
 struct Args {
+    /// Channel pairs `CinxCout` (e.g. `96x24`); default: every pair with a specialized kernel.
+    #[arg(value_parser = parse_pair)]
     pairs: Vec<(usize, usize)>,
-    isas: Vec<Isa>,
-    layouts: Vec<Layout>,
-    seconds: f64,
-    passes: usize,
+    #[command(flatten)]
+    measure: common::Measure,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        pairs: Vec::new(),
-        isas: vec![Isa::Avx512, Isa::Avx2, Isa::Neon],
-        layouts: vec![Layout::Nchw, Layout::Nhwc],
-        seconds: 0.3,
-        passes: 3,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        let mut value = || it.next().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--isa" => args.isas = vec![value()?.parse().map_err(|e| format!("{e}"))?],
-            "--layout" => args.layouts = vec![value()?.parse().map_err(|e| format!("{e}"))?],
-            "--seconds" => {
-                args.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?
-            }
-            "--passes" => {
-                let passes: usize = value()?.parse().map_err(|e| format!("--passes: {e}"))?;
-                args.passes = passes.max(1);
-            }
-            pair => {
-                let (cin, cout) = pair
-                    .split_once('x')
-                    .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
-                    .ok_or(format!("`{pair}` is not CinxCout"))?;
-                args.pairs.push((cin, cout));
-            }
-        }
-    }
-    Ok(args)
+fn parse_pair(pair: &str) -> Result<(usize, usize), String> {
+    pair.split_once('x')
+        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+        .ok_or(format!("`{pair}` is not CinxCout"))
 }
 
 /// The suite shape of a pair (its first occurrence), or a 28×28 image if no suite has it.
@@ -106,17 +82,13 @@ fn compare(shape: Shape, isa: Isa, layout: Layout, seconds: f64) -> Sample {
 }
 
 fn main() {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(2);
-        }
-    };
+    let args = Args::parse();
+    let m = &args.measure;
+    let layouts = m.layouts();
     // Every (pair, ISA, layout) that has a specialized kernel (one each) and runs here.
     let mut cells: Vec<(usize, usize, Isa, Layout)> = conv1x1::kernels()
         .filter(|k| k.specialized() && dispatch::is_supported(k.isa))
-        .filter(|k| args.isas.contains(&k.isa) && args.layouts.contains(&k.layout))
+        .filter(|k| m.isa.is_none_or(|isa| isa == k.isa) && layouts.contains(&k.layout))
         .map(|k| (k.cin.unwrap_or(0), k.cout.unwrap_or(0), k.isa, k.layout))
         .filter(|&(ci, co, ..)| args.pairs.is_empty() || args.pairs.contains(&(ci, co)))
         .collect();
@@ -131,10 +103,10 @@ fn main() {
     cells.sort_by_key(order);
     let shapes: Vec<Shape> = cells.iter().map(|c| shape_of(c.0, c.1)).collect();
     let mut samples: Vec<Vec<Sample>> = cells.iter().map(|_| Vec::new()).collect();
-    for pass in 0..args.passes {
-        eprintln!("pass {} of {}", pass + 1, args.passes);
+    for pass in 0..m.passes {
+        eprintln!("pass {} of {}", pass + 1, m.passes);
         for (i, &(_, _, isa, layout)) in cells.iter().enumerate() {
-            samples[i].push(compare(shapes[i], isa, layout, args.seconds));
+            samples[i].push(compare(shapes[i], isa, layout, m.seconds));
         }
     }
     println!(
@@ -147,16 +119,14 @@ fn main() {
         let flops = shapes[i].flops();
         let gflops = |t: f64| flops / t / 1e9;
         let ratios: Vec<f64> = s.iter().map(|x| x.t_generic / x.t_specialized).collect();
-        let lowest = ratios.iter().copied().fold(f64::INFINITY, f64::min);
-        let highest = ratios.iter().copied().fold(0.0, f64::max);
         println!(
-            "| {cin}→{cout} | {} | {isa} | {layout} | {} | {:.1} | {} | {:.1} | {:.2}× | {lowest:.2}–{highest:.2} |",
+            "| {cin}→{cout} | {} | {isa} | {layout} | {} | {:.1} | {} | {:.1} | {} |",
             shapes[i],
             s[0].generic,
             median(s.iter().map(|x| gflops(x.t_generic)).collect()),
             s[0].specialized,
             median(s.iter().map(|x| gflops(x.t_specialized)).collect()),
-            median(ratios),
+            common::ratio_cells(ratios, "×"),
         );
     }
 }

@@ -18,56 +18,23 @@
 //! GFLOP/s of each way over the passes, the median ratio (whole time / items time, below 1
 //! where the split costs time) and its lowest and highest pass.
 
+use clap::Parser;
 use conv1x1::suite::{suite, Shape};
 use conv1x1::{dispatch, Isa, Layout, Plan};
 
 mod common;
 use common::median;
 
+/// What cutting a convolution into work items costs on one thread.
+#[derive(Parser)]
 struct Args {
+    /// Suite shape strings (`192x64@14`); default: every shape of the `all` suite.
     shapes: Vec<Shape>,
-    items: usize,
-    isa: Option<Isa>,
-    layouts: Vec<Layout>,
-    seconds: f64,
-    passes: usize,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        shapes: Vec::new(),
-        items: 2,
-        isa: None,
-        layouts: vec![Layout::Nchw, Layout::Nhwc],
-        seconds: 0.3,
-        passes: 3,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        let mut value = || it.next().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--items" => {
-                let n: usize = value()?.parse().map_err(|e| format!("--items: {e}"))?;
-                args.items = n.max(1);
-            }
-            "--isa" => args.isa = Some(value()?.parse().map_err(|e| format!("{e}"))?),
-            "--layout" => args.layouts = vec![value()?.parse().map_err(|e| format!("{e}"))?],
-            "--seconds" => {
-                args.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?
-            }
-            "--passes" => {
-                let passes: usize = value()?.parse().map_err(|e| format!("--passes: {e}"))?;
-                args.passes = passes.max(1);
-            }
-            shape => args
-                .shapes
-                .push(shape.parse().map_err(|e| format!("`{shape}`: {e}"))?),
-        }
-    }
-    if args.shapes.is_empty() {
-        args.shapes = suite("all").expect("the `all` suite exists");
-    }
-    Ok(args)
+    /// The `max_items` of the split, as `conv1x1 bench --threads N` uses it.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    items: u32,
+    #[command(flatten)]
+    measure: common::Measure,
 }
 
 /// One pass over one shape: the kernel, the number of items, and the median time of each way.
@@ -106,14 +73,14 @@ fn compare(shape: &Shape, isa: Isa, layout: Layout, items: usize, seconds: f64) 
 }
 
 fn main() {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(2);
-        }
+    let args = Args::parse();
+    let m = &args.measure;
+    let shapes = if args.shapes.is_empty() {
+        suite("all").expect("the `all` suite exists")
+    } else {
+        args.shapes.clone()
     };
-    let isa = match args.isa {
+    let isa = match m.isa {
         Some(isa) if dispatch::is_supported(isa) => isa,
         Some(isa) => {
             eprintln!("error: this CPU cannot run {isa}");
@@ -121,16 +88,16 @@ fn main() {
         }
         None => dispatch::auto_isa().expect("an ISA this CPU runs"),
     };
-    let rows: Vec<(Shape, Layout)> = args
-        .shapes
+    let layouts = m.layouts();
+    let rows: Vec<(Shape, Layout)> = shapes
         .iter()
-        .flat_map(|&s| args.layouts.iter().map(move |&l| (s, l)))
+        .flat_map(|&s| layouts.iter().map(move |&l| (s, l)))
         .collect();
     let mut samples: Vec<Vec<Sample>> = rows.iter().map(|_| Vec::new()).collect();
-    for pass in 0..args.passes {
-        eprintln!("pass {} of {}", pass + 1, args.passes);
+    for pass in 0..m.passes {
+        eprintln!("pass {} of {}", pass + 1, m.passes);
         for (i, &(shape, layout)) in rows.iter().enumerate() {
-            samples[i].push(compare(&shape, isa, layout, args.items, args.seconds));
+            samples[i].push(compare(&shape, isa, layout, args.items as usize, m.seconds));
         }
     }
     println!(
@@ -141,15 +108,13 @@ fn main() {
         let s = &samples[i];
         let gflops = |t: f64| shape.flops() / t / 1e9;
         let ratios: Vec<f64> = s.iter().map(|x| x.t_whole / x.t_items).collect();
-        let lowest = ratios.iter().copied().fold(f64::INFINITY, f64::min);
-        let highest = ratios.iter().copied().fold(0.0, f64::max);
         println!(
-            "| {shape} | {isa} | {layout} | {} | {} | {:.1} | {:.1} | {:.2} | {lowest:.2}–{highest:.2} |",
+            "| {shape} | {isa} | {layout} | {} | {} | {:.1} | {:.1} | {} |",
             s[0].kernel,
             s[0].items,
             median(s.iter().map(|x| gflops(x.t_whole)).collect()),
             median(s.iter().map(|x| gflops(x.t_items)).collect()),
-            median(ratios),
+            common::ratio_cells(ratios, ""),
         );
     }
 }

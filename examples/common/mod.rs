@@ -3,7 +3,33 @@
 
 use std::time::{Duration, Instant};
 
-use conv1x1::AlignedBuf;
+use conv1x1::{AlignedBuf, Isa, Layout};
+
+/// The options both examples take.
+#[derive(clap::Args)]
+pub struct Measure {
+    /// Only this ISA.
+    #[arg(long)]
+    pub isa: Option<Isa>,
+    /// Only this layout (default: both).
+    #[arg(long)]
+    pub layout: Option<Layout>,
+    /// Seconds per row and pass.
+    #[arg(long, default_value_t = 0.3)]
+    pub seconds: f64,
+    /// Passes over the whole list: a burst of load from other processes spoils one pass only.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub passes: u32,
+}
+
+impl Measure {
+    pub fn layouts(&self) -> Vec<Layout> {
+        match self.layout {
+            Some(l) => vec![l],
+            None => vec![Layout::Nchw, Layout::Nhwc],
+        }
+    }
+}
 
 /// Inputs and outputs each rotate through at least this many bytes, well above the 2 MiB L2
 /// per core (as in benches/common), so every call reads its operands from L3.
@@ -12,6 +38,14 @@ pub const ROTATE_BYTES: usize = 12 << 20;
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// The median of per-pass ratios (followed by `unit`), then the lowest and the highest, as
+/// the tables print them: `1.02× | 0.99–1.04`.
+pub fn ratio_cells(ratios: Vec<f64>, unit: &str) -> String {
+    let lowest = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let highest = ratios.iter().copied().fold(0.0, f64::max);
+    format!("{:.2}{unit} | {lowest:.2}–{highest:.2}", median(ratios))
 }
 
 /// Runs `call(way, input, output)` for way 0 and way 1 alternately, for at least `seconds`
