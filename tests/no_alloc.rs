@@ -14,8 +14,9 @@ static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
     /// Set on the test's thread while it runs the plan: only that thread's allocations count.
-    /// The test harness's own thread keeps allocating after it has started the test (seen
-    /// under qemu, where the two threads interleave differently), and those are not the plan's.
+    /// Other threads, such as the test harness's own after it has started the test, may
+    /// allocate meanwhile: a CI run under qemu once counted two allocations the plan's run
+    /// path cannot make.
     static WATCHED: Cell<bool> = const { Cell::new(false) };
 }
 
