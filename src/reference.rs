@@ -1,5 +1,6 @@
 //! The f64-accumulating reference every kernel is tested against. Plain loops, no tiling:
-//! obviously correct rather than fast. [`accuracy`] compares a kernel's output with it.
+//! obviously correct rather than fast. [`Problem::accuracy`] compares a kernel's output with
+//! it.
 
 use std::fmt;
 
@@ -96,27 +97,162 @@ pub fn relative_l2_error(got: &[f32], want: &[f64]) -> f64 {
 /// 1e-7 on typical data.
 pub const TOLERANCE: f64 = 1e-5;
 
-/// The reference on the absolute values of every operand, without activation: per output,
-/// the sum of the magnitudes of its terms. f32 rounding errors scale with it, not with the
-/// output itself.
-pub fn term_magnitudes(
-    spec: &ConvSpec,
-    dims: Dims,
-    weights: &[f32],
-    bias: Option<&[f32]>,
-    input: &[f32],
-    residual: Option<&[f32]>,
-) -> Result<Vec<f64>> {
-    let abs = |v: &[f32]| v.iter().map(|x| x.abs()).collect::<Vec<f32>>();
-    let spec = spec.activation(crate::Activation::None);
-    conv1x1_reference(
-        &spec,
-        dims,
-        &abs(weights),
-        bias.map(abs).as_deref(),
-        &abs(input),
-        residual.map(abs).as_deref(),
-    )
+/// One convolution's operands, as [`crate::Plan::new`] and [`crate::Plan::run`] take them,
+/// borrowed together so that the reference and the accuracy check name them once.
+///
+/// ```
+/// use conv1x1::reference::Problem;
+/// use conv1x1::{ConvSpec, Dims, Plan};
+///
+/// let spec = ConvSpec::new(3, 2);
+/// let (weights, bias) = ([0.5, -1.0, 2.0, 1.0, 1.0, 1.0], [0.25, 0.0]);
+/// let dims = Dims::new(1, 2, 2);
+/// let input: Vec<f32> = (0..12).map(|i| i as f32).collect();
+/// let plan = Plan::new(&spec, &weights, Some(&bias))?;
+/// let mut output = vec![0.0; plan.output_len(dims)?];
+/// plan.run(dims, &input, &mut output, None)?;
+///
+/// let problem = Problem::new(&spec, dims, &weights, &input).bias(Some(&bias));
+/// assert!(problem.accuracy(&output)?.passed());
+/// # Ok::<(), conv1x1::Error>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct Problem<'a> {
+    pub spec: &'a ConvSpec,
+    pub dims: Dims,
+    /// `[Cout][Cin]`, as [`crate::Plan::new`] takes them.
+    pub weights: &'a [f32],
+    pub bias: Option<&'a [f32]>,
+    pub input: &'a [f32],
+    pub residual: Option<&'a [f32]>,
+}
+
+impl fmt::Debug for Problem<'_> {
+    /// The spec, the dims and the operands' lengths (not their values).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Problem")
+            .field("spec", self.spec)
+            .field("dims", &self.dims)
+            .field("weights", &self.weights.len())
+            .field("bias", &self.bias.map(<[f32]>::len))
+            .field("input", &self.input.len())
+            .field("residual", &self.residual.map(<[f32]>::len))
+            .finish()
+    }
+}
+
+impl<'a> Problem<'a> {
+    /// Without bias or residual (add them with [`Problem::bias`] and [`Problem::residual`]).
+    pub fn new(spec: &'a ConvSpec, dims: Dims, weights: &'a [f32], input: &'a [f32]) -> Self {
+        Problem {
+            spec,
+            dims,
+            weights,
+            bias: None,
+            input,
+            residual: None,
+        }
+    }
+
+    pub fn bias(self, bias: Option<&'a [f32]>) -> Self {
+        Problem { bias, ..self }
+    }
+
+    pub fn residual(self, residual: Option<&'a [f32]>) -> Self {
+        Problem { residual, ..self }
+    }
+
+    /// [`conv1x1_reference`] of these operands.
+    pub fn reference(&self) -> Result<Vec<f64>> {
+        conv1x1_reference(
+            self.spec,
+            self.dims,
+            self.weights,
+            self.bias,
+            self.input,
+            self.residual,
+        )
+    }
+
+    /// The reference on the absolute values of every operand, without activation: per
+    /// output, the sum of the magnitudes of its terms. f32 rounding errors scale with it, not
+    /// with the output itself.
+    pub fn term_magnitudes(&self) -> Result<Vec<f64>> {
+        let abs = |v: &[f32]| v.iter().map(|x| x.abs()).collect::<Vec<f32>>();
+        let (weights, input) = (abs(self.weights), abs(self.input));
+        let (bias, residual) = (self.bias.map(abs), self.residual.map(abs));
+        let spec = self.spec.activation(crate::Activation::None);
+        Problem {
+            spec: &spec,
+            dims: self.dims,
+            weights: &weights,
+            bias: bias.as_deref(),
+            input: &input,
+            residual: residual.as_deref(),
+        }
+        .reference()
+    }
+
+    /// Compares `got` with the f64 reference of these operands.
+    ///
+    /// An output passes with relative L2 error at most [`TOLERANCE`]. That check is blind
+    /// to cancellation: an output of 256 products summing to 0.00136 from terms of magnitude
+    /// 57.5 carries a rounding error of 4e-7 from a correct kernel, 3e-4 of its value. So
+    /// where it fails, every element must instead stay within the worst-case rounding error
+    /// of its f32 sum, [`rounding_bound`] of the magnitudes of its terms. A wrong or missing
+    /// term costs about 1/Cin of them, over 15 times that bound at Cin ≤ 1024, in any single
+    /// element.
+    pub fn accuracy(&self, got: &[f32]) -> Result<Accuracy> {
+        self.accuracy_against(&self.reference()?, got)
+    }
+
+    /// [`Problem::accuracy`] with the reference already computed (`want`, from
+    /// [`Problem::reference`]). Either slice of the wrong length is an [`crate::Error::Length`].
+    pub fn accuracy_against(&self, want: &[f64], got: &[f32]) -> Result<Accuracy> {
+        let expected = validate::geometry(self.spec, self.dims)?.output_len;
+        for (what, len) in [("reference", want.len()), ("output", got.len())] {
+            if len != expected {
+                return Err(crate::Error::Length {
+                    what,
+                    got: len,
+                    expected,
+                    formula: "N·Cout·Hout·Wout",
+                });
+            }
+        }
+        let relative_l2 = relative_l2_error(got, want);
+        if relative_l2 <= TOLERANCE {
+            return Ok(Accuracy {
+                relative_l2,
+                worst_element: None,
+            });
+        }
+        let scale = self.term_magnitudes()?;
+        let mut worst = 0.0f64;
+        for ((&g, &w), &m) in got.iter().zip(want).zip(&scale) {
+            let g = g as f64;
+            let e = if w.is_finite() {
+                (g - w).abs() / m.max(w.abs()).max(f64::MIN_POSITIVE)
+            } else if (w.is_nan() && g.is_nan()) || g == w {
+                0.0 // the same NaN or infinity, as in `relative_l2_error`
+            } else {
+                f64::INFINITY
+            };
+            // NaN (an element never written) fails.
+            worst = if e.is_nan() {
+                f64::INFINITY
+            } else {
+                worst.max(e)
+            };
+            if worst.is_infinite() {
+                break;
+            }
+        }
+        Ok(Accuracy {
+            relative_l2,
+            worst_element: Some((worst, rounding_bound(self.spec.cin))),
+        })
+    }
 }
 
 /// Worst-case error of an f32 sum of `cin` products plus bias and residual, each rounded
@@ -126,13 +262,13 @@ pub fn rounding_bound(cin: usize) -> f64 {
     (cin + 2) as f64 * (f32::EPSILON as f64 / 2.0) * 1.01
 }
 
-/// A kernel's output compared with the reference (see [`accuracy`]).
+/// A kernel's output compared with the reference (see [`Problem::accuracy`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Accuracy {
     /// [`relative_l2_error`] over the whole output.
     pub relative_l2: f64,
     /// Measured only where `relative_l2` exceeds [`TOLERANCE`]: the worst element's error as
-    /// a fraction of the magnitudes of its terms ([`term_magnitudes`]; infinite for a NaN
+    /// a fraction of the magnitudes of its terms ([`Problem::term_magnitudes`]; infinite for a NaN
     /// where a number was due), and the [`rounding_bound`] it must stay within.
     pub worst_element: Option<(f64, f64)>,
 }
@@ -164,58 +300,6 @@ impl fmt::Display for Accuracy {
         }
         Ok(())
     }
-}
-
-/// Compares `got` with the f64 reference of the same problem.
-///
-/// An output passes with relative L2 error at most [`TOLERANCE`]. That check is blind to
-/// cancellation: an output of 256 products summing to 0.00136 from terms of magnitude 57.5
-/// carries a rounding error of 4e-7 from a correct kernel, 3e-4 of its value. So where it
-/// fails, every element must instead stay within the worst-case rounding error of its f32
-/// sum, [`rounding_bound`] of the magnitudes of its terms. A wrong or missing term costs
-/// about 1/Cin of them, over 15 times that bound at Cin ≤ 1024, in any single element.
-pub fn accuracy(
-    spec: &ConvSpec,
-    dims: Dims,
-    weights: &[f32],
-    bias: Option<&[f32]>,
-    input: &[f32],
-    residual: Option<&[f32]>,
-    got: &[f32],
-) -> Result<Accuracy> {
-    let want = conv1x1_reference(spec, dims, weights, bias, input, residual)?;
-    let relative_l2 = relative_l2_error(got, &want);
-    if relative_l2 <= TOLERANCE {
-        return Ok(Accuracy {
-            relative_l2,
-            worst_element: None,
-        });
-    }
-    let scale = term_magnitudes(spec, dims, weights, bias, input, residual)?;
-    let mut worst = 0.0f64;
-    for ((&g, &w), &m) in got.iter().zip(&want).zip(&scale) {
-        let g = g as f64;
-        let e = if w.is_finite() {
-            (g - w).abs() / m.max(w.abs()).max(f64::MIN_POSITIVE)
-        } else if (w.is_nan() && g.is_nan()) || g == w {
-            0.0 // the same NaN or infinity, as in `relative_l2_error`
-        } else {
-            f64::INFINITY
-        };
-        // NaN (an element never written) fails.
-        worst = if e.is_nan() {
-            f64::INFINITY
-        } else {
-            worst.max(e)
-        };
-        if worst.is_infinite() {
-            break;
-        }
-    }
-    Ok(Accuracy {
-        relative_l2,
-        worst_element: Some((worst, rounding_bound(spec.cin))),
-    })
 }
 
 #[cfg(test)]
@@ -253,7 +337,7 @@ mod tests {
             [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
         );
         let got = [22.0, 28.0, -1.0 + 1.5 + 1.25, -2.0 + 2.0 + 1.5];
-        let a = accuracy(&spec, dims, &w, None, &x, None, &got).unwrap();
+        let a = Problem::new(&spec, dims, &w, &x).accuracy(&got).unwrap();
         assert_eq!(a.worst_element, None);
         assert_eq!(a.relative_l2, 0.0);
         assert!(a.passed() && !a.passed_by_element());
@@ -264,15 +348,28 @@ mod tests {
         let (spec, w, x) = cancelling(256);
         let dims = Dims::new(1, 1, 1);
         let got = [f32_sum(&w, &x)];
-        let a = accuracy(&spec, dims, &w, None, &x, None, &got).unwrap();
+        let a = Problem::new(&spec, dims, &w, &x).accuracy(&got).unwrap();
         // The correct f32 sum is far from the tiny reference in relative terms...
         assert!(a.relative_l2 > TOLERANCE, "{a}");
         // ...but within the rounding error of its terms.
         assert!(a.passed_by_element(), "{a}");
         // One term counted twice is not.
         let wrong = [got[0] + w[7] * x[7]];
-        let a = accuracy(&spec, dims, &w, None, &x, None, &wrong).unwrap();
+        let a = Problem::new(&spec, dims, &w, &x).accuracy(&wrong).unwrap();
         assert!(!a.passed(), "{a}");
+    }
+
+    #[test]
+    fn an_output_of_the_wrong_length_is_an_error() {
+        let (spec, w, x) = cancelling(16);
+        let problem = Problem::new(&spec, Dims::new(1, 1, 1), &w, &x);
+        let e = problem.accuracy(&[0.0, 0.0]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "output has 2 elements, expected N·Cout·Hout·Wout = 1"
+        );
+        let e = problem.accuracy_against(&[0.0; 3], &[0.0]).unwrap_err();
+        assert!(e.to_string().starts_with("reference has 3 elements"), "{e}");
     }
 
     #[test]
@@ -280,7 +377,7 @@ mod tests {
         let (spec, w, x) = cancelling(64);
         let dims = Dims::new(1, 1, 1);
         for got in [f32::NAN, f32::INFINITY] {
-            let a = accuracy(&spec, dims, &w, None, &x, None, &[got]).unwrap();
+            let a = Problem::new(&spec, dims, &w, &x).accuracy(&[got]).unwrap();
             assert!(!a.passed(), "{got}: {a}");
         }
     }
@@ -293,9 +390,11 @@ mod tests {
         x.extend_from_slice(&x.clone());
         x[0] = f32::NAN;
         let got = [f32::NAN, f32_sum(&w, &x[64..])];
-        let a = accuracy(&spec, dims, &w, None, &x, None, &got).unwrap();
+        let a = Problem::new(&spec, dims, &w, &x).accuracy(&got).unwrap();
         assert!(a.passed_by_element(), "{a}");
-        let a = accuracy(&spec, dims, &w, None, &x, None, &[1.0, got[1]]).unwrap();
+        let a = Problem::new(&spec, dims, &w, &x)
+            .accuracy(&[1.0, got[1]])
+            .unwrap();
         assert!(!a.passed(), "{a}");
     }
 }

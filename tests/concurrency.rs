@@ -10,7 +10,7 @@ mod common;
 use std::sync::Barrier;
 
 use common::{generic_kernels, isas, quick};
-use conv1x1::reference::accuracy;
+use conv1x1::reference::Problem;
 use conv1x1::{Activation, ConvSpec, Dims, Isa, KernelKind, Layout, Plan, WorkItem};
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
@@ -147,16 +147,11 @@ fn one_plan_shared_by_many_threads() {
                 s.plan
                     .run(s.dims, &inputs[t], &mut out, Some(&residuals[t]))
                     .unwrap();
-                let a = accuracy(
-                    &s.spec,
-                    s.dims,
-                    &s.weights,
-                    Some(&s.bias),
-                    &inputs[t],
-                    Some(&residuals[t]),
-                    &out,
-                )
-                .unwrap();
+                let a = Problem::new(&s.spec, s.dims, &s.weights, &inputs[t])
+                    .bias(Some(&s.bias))
+                    .residual(Some(&residuals[t]))
+                    .accuracy(&out)
+                    .unwrap();
                 assert!(a.passed(), "{name}: {a}");
                 out
             })

@@ -7,7 +7,6 @@
 mod common;
 
 use common::*;
-use conv1x1::reference::accuracy;
 use conv1x1::{Dims, Isa, KernelKind, Layout, Plan};
 
 /// `len` f32s ending exactly at a `PROT_NONE` page.
@@ -123,7 +122,7 @@ fn no_access_past_any_buffer() {
                             epi,
                             kernel,
                         };
-                        let p = problem(&case, seed);
+                        let p = operands(&case, seed);
                         let input = Guarded::new(&p.input);
                         let residual = p.residual.as_deref().map(Guarded::new);
                         let mut output = Guarded::new(&vec![f32::NAN; p.out_len]);
@@ -135,16 +134,11 @@ fn no_access_past_any_buffer() {
                             residual.as_ref().map(Guarded::slice),
                         )
                         .unwrap();
-                        let a = accuracy(
-                            &case.spec(),
-                            case.dims,
-                            &p.weights,
-                            p.bias.as_deref(),
-                            &p.input,
-                            p.residual.as_deref(),
-                            output.slice(),
-                        )
-                        .unwrap();
+                        let spec = case.spec();
+                        let a = p
+                            .problem(&spec, case.dims)
+                            .accuracy(output.slice())
+                            .unwrap();
                         assert!(a.passed(), "{case:?}: {a}");
                     }
                 }

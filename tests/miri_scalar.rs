@@ -9,8 +9,7 @@
 
 mod common;
 
-use common::{Case, Epi, Problem, EPILOGUES};
-use conv1x1::reference::accuracy;
+use common::{Case, Epi, Operands, EPILOGUES};
 use conv1x1::{Dims, Isa, KernelInfo, KernelKind, Plan};
 
 /// Every generic kernel of the portable path: NCHW vectorized along pixels, NCHW vectorized
@@ -101,7 +100,7 @@ fn work_items_match_run() {
         let name = kernel.name;
         let epi = Epi::BiasResidualClamp;
         let c = case(kernel, (3, 9), Dims::new(2, 4, 5), (1, 1), epi);
-        let p = problem(&c, 40);
+        let p = operands(&c, 40);
         let plan = Plan::new(&c.spec(), &p.weights, p.bias.as_deref()).unwrap();
         let mut whole = vec![f32::NAN; p.out_len];
         plan.run(c.dims, &p.input, &mut whole, p.residual.as_deref())
@@ -155,9 +154,9 @@ fn bits(v: &[f32]) -> Vec<u32> {
     v.iter().map(|x| x.to_bits()).collect()
 }
 
-/// Random data in [-1, 1) from a xorshift generator: `common::problem` draws from ChaCha,
+/// Random data in [-1, 1) from a xorshift generator: `common::operands` draws from ChaCha,
 /// which under Miri costs more than the convolution itself.
-fn problem(case: &Case, seed: u64) -> Problem {
+fn operands(case: &Case, seed: u64) -> Operands {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut random_vec = |len: usize| -> Vec<f32> {
         (0..len)
@@ -174,7 +173,7 @@ fn problem(case: &Case, seed: u64) -> Problem {
     let hout = (d.height - 1) / spec.stride_h + 1;
     let wout = (d.width - 1) / spec.stride_w + 1;
     let out_len = d.batch * case.cout * hout * wout;
-    Problem {
+    Operands {
         weights: random_vec(case.cin * case.cout),
         bias: case.epi.bias().then(|| random_vec(case.cout)),
         input: random_vec(d.batch * case.cin * d.height * d.width),
@@ -185,21 +184,12 @@ fn problem(case: &Case, seed: u64) -> Problem {
 
 /// Runs `case` on a NaN-poisoned output and compares with the f64 reference.
 fn check_case(case: &Case, seed: u64) {
-    let p = problem(case, seed);
+    let p = operands(case, seed);
     let spec = case.spec();
     let plan = Plan::new(&spec, &p.weights, p.bias.as_deref()).unwrap();
     let mut out = vec![f32::NAN; p.out_len];
     plan.run(case.dims, &p.input, &mut out, p.residual.as_deref())
         .unwrap();
-    let a = accuracy(
-        &spec,
-        case.dims,
-        &p.weights,
-        p.bias.as_deref(),
-        &p.input,
-        p.residual.as_deref(),
-        &out,
-    )
-    .unwrap();
+    let a = p.problem(&spec, case.dims).accuracy(&out).unwrap();
     assert!(a.passed(), "{case:?}: {a}");
 }

@@ -15,7 +15,7 @@ fn weights() -> Vec<f32> {
 #[cfg(target_arch = "aarch64")]
 mod aarch64 {
     use super::*;
-    use conv1x1::reference::accuracy;
+    use conv1x1::reference::Problem;
     use conv1x1::Dims;
 
     #[test]
@@ -67,7 +67,9 @@ mod aarch64 {
                 .collect();
             let mut out = vec![f32::NAN; plan.output_len(dims).unwrap()];
             plan.run(dims, &input, &mut out, None).unwrap();
-            let a = accuracy(&spec, dims, &w, None, &input, None, &out).unwrap();
+            let a = Problem::new(&spec, dims, &w, &input)
+                .accuracy(&out)
+                .unwrap();
             assert!(a.passed(), "{layout}: {a}");
         }
     }

@@ -11,7 +11,7 @@
 mod common;
 
 use common::{generic_kernels, Epi, EPILOGUES};
-use conv1x1::reference::{accuracy, conv1x1_reference};
+use conv1x1::reference::Problem;
 use conv1x1::{ConvSpec, Dims, Isa, KernelKind, Layout, Plan};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -77,16 +77,10 @@ impl Data {
         out
     }
 
-    fn reference(&self) -> Vec<f64> {
-        conv1x1_reference(
-            &self.spec,
-            self.dims,
-            &self.weights,
-            self.bias.as_deref(),
-            &self.input,
-            self.residual.as_deref(),
-        )
-        .unwrap()
+    fn problem(&self) -> Problem<'_> {
+        Problem::new(&self.spec, self.dims, &self.weights, &self.input)
+            .bias(self.bias.as_deref())
+            .residual(self.residual.as_deref())
     }
 
     /// Runs and checks against the reference element by element: NaN exactly where the
@@ -94,7 +88,8 @@ impl Data {
     /// Returns the number of NaN outputs.
     fn check(&self, what: &str) -> usize {
         let got = self.run();
-        let want = self.reference();
+        let problem = self.problem();
+        let want = problem.reference().unwrap();
         let ctx = format!("{what}: {:?}", self.spec);
         for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
             if w.is_nan() {
@@ -105,16 +100,7 @@ impl Data {
                 assert!(g.is_finite(), "{ctx}: output {i} is {g}, want {w}");
             }
         }
-        let a = accuracy(
-            &self.spec,
-            self.dims,
-            &self.weights,
-            self.bias.as_deref(),
-            &self.input,
-            self.residual.as_deref(),
-            &got,
-        )
-        .unwrap();
+        let a = problem.accuracy_against(&want, &got).unwrap();
         assert!(a.passed(), "{ctx}: {a}");
         got.iter().filter(|v| v.is_nan()).count()
     }

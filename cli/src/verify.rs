@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use anyhow::{bail, Result};
-use conv1x1::reference::{accuracy, Accuracy, TOLERANCE};
+use conv1x1::reference::{Accuracy, Problem, TOLERANCE};
 use conv1x1::{Activation, ConvSpec, Dims, KernelInfo, KernelKind, Plan};
 
 use crate::args::VerifyArgs;
@@ -111,15 +111,10 @@ impl Case {
                 item.run();
             }
         }
-        Ok(accuracy(
-            &self.spec,
-            self.dims,
-            &weights,
-            bias.as_deref(),
-            &input,
-            residual.as_deref(),
-            &output,
-        )?)
+        Ok(Problem::new(&self.spec, self.dims, &weights, &input)
+            .bias(bias.as_deref())
+            .residual(residual.as_deref())
+            .accuracy(&output)?)
     }
 }
 

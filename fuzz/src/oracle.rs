@@ -7,7 +7,7 @@
 //!
 //! Any violation panics, which libFuzzer reports as a crash.
 
-use conv1x1::reference::conv1x1_reference;
+use conv1x1::reference::Problem;
 use conv1x1::{
     dispatch, kernels, Activation, ConvSpec, Dims, Error, Isa, KernelInfo, KernelKind, Plan,
 };
@@ -314,29 +314,13 @@ struct Reference {
 
 /// `None` when the reference refuses the case (exactly when the plan or the run must).
 fn reference(case: &Case) -> Option<Reference> {
-    let spec = &case.spec;
-    let want = conv1x1_reference(
-        spec,
-        case.dims,
-        &case.weights,
-        case.bias.as_deref(),
-        &case.input,
-        case.residual.as_deref(),
-    )
-    .ok()?;
-    let abs = |v: &[f32]| v.iter().map(|x| x.abs()).collect::<Vec<f32>>();
-    let magnitude = conv1x1_reference(
-        &ConvSpec {
-            activation: Activation::None,
-            ..*spec
-        },
-        case.dims,
-        &abs(&case.weights),
-        case.bias.as_deref().map(abs).as_deref(),
-        &abs(&case.input),
-        case.residual.as_deref().map(abs).as_deref(),
-    )
-    .expect("same sizes as the accepted reference");
+    let problem = Problem::new(&case.spec, case.dims, &case.weights, &case.input)
+        .bias(case.bias.as_deref())
+        .residual(case.residual.as_deref());
+    let want = problem.reference().ok()?;
+    let magnitude = problem
+        .term_magnitudes()
+        .expect("same sizes as the accepted reference");
     (want.len() == case.output_len).then_some(Reference { want, magnitude })
 }
 

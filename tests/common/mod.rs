@@ -2,7 +2,7 @@
 //! comparison against the f64 reference.
 #![allow(dead_code)]
 
-use conv1x1::reference::{accuracy, Accuracy};
+use conv1x1::reference::{self, Accuracy};
 use conv1x1::{dispatch, Activation, ConvSpec, Dims, Isa, KernelKind, Layout, Plan};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -94,8 +94,8 @@ impl Case {
     }
 }
 
-/// Data of one problem: weights, bias, input, residual.
-pub struct Problem {
+/// The data of one case: weights, bias, input, residual.
+pub struct Operands {
     pub weights: Vec<f32>,
     pub bias: Option<Vec<f32>>,
     pub input: Vec<f32>,
@@ -103,14 +103,14 @@ pub struct Problem {
     pub out_len: usize,
 }
 
-pub fn problem(case: &Case, seed: u64) -> Problem {
+pub fn operands(case: &Case, seed: u64) -> Operands {
     let mut rng = StdRng::seed_from_u64(seed);
     let spec = case.spec();
     let d = case.dims;
     let hout = (d.height - 1) / spec.stride_h + 1;
     let wout = (d.width - 1) / spec.stride_w + 1;
     let out_len = d.batch * case.cout * hout * wout;
-    Problem {
+    Operands {
         weights: random_vec(&mut rng, case.cin * case.cout),
         bias: case.epi.bias().then(|| random_vec(&mut rng, case.cout)),
         input: random_vec(&mut rng, d.batch * case.cin * d.height * d.width),
@@ -119,11 +119,20 @@ pub fn problem(case: &Case, seed: u64) -> Problem {
     }
 }
 
+impl Operands {
+    /// These operands as the reference takes them.
+    pub fn problem<'a>(&'a self, spec: &'a ConvSpec, dims: Dims) -> reference::Problem<'a> {
+        reference::Problem::new(spec, dims, &self.weights, &self.input)
+            .bias(self.bias.as_deref())
+            .residual(self.residual.as_deref())
+    }
+}
+
 /// Builds the plan, runs it on a NaN-poisoned output and compares it with the f64
-/// reference (`conv1x1::reference::accuracy`: relative L2 error, and where outputs cancel,
-/// every element within the rounding error of its sum).
+/// reference (`conv1x1::reference::Problem::accuracy`: relative L2 error, and where outputs
+/// cancel, every element within the rounding error of its sum).
 pub fn run_case(case: &Case, seed: u64) -> Accuracy {
-    let p = problem(case, seed);
+    let p = operands(case, seed);
     let spec = case.spec();
     let plan =
         Plan::new(&spec, &p.weights, p.bias.as_deref()).unwrap_or_else(|e| panic!("{case:?}: {e}"));
@@ -131,16 +140,7 @@ pub fn run_case(case: &Case, seed: u64) -> Accuracy {
     let mut out = vec![f32::NAN; p.out_len];
     plan.run(case.dims, &p.input, &mut out, p.residual.as_deref())
         .unwrap_or_else(|e| panic!("{case:?}: {e}"));
-    accuracy(
-        &spec,
-        case.dims,
-        &p.weights,
-        p.bias.as_deref(),
-        &p.input,
-        p.residual.as_deref(),
-        &out,
-    )
-    .unwrap()
+    p.problem(&spec, case.dims).accuracy(&out).unwrap()
 }
 
 /// Runs a case and asserts it matches the reference.
@@ -150,7 +150,7 @@ pub fn check_case(case: &Case, seed: u64) {
 }
 
 pub fn kernel_name(case: &Case) -> String {
-    let p = problem(case, 0);
+    let p = operands(case, 0);
     Plan::new(&case.spec(), &p.weights, p.bias.as_deref())
         .map(|pl| pl.kernel().name.to_string())
         .unwrap_or_else(|e| format!("<{e}>"))
