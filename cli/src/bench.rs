@@ -30,7 +30,7 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
     }
     let threads = args.workload.threads as usize;
     let jobs = workload.shapes().count() * subjects.len();
-    let mut engine = Engine::new(args.min_time, threads, args.workload.quiet, jobs);
+    let mut engine = Engine::new(&args.workload, args.min_time, jobs);
     let doc_head = |engine: &Engine| engine.document(args.min_time, Vec::new(), Vec::new());
     if !args.json {
         let doc = doc_head(&engine);
@@ -90,15 +90,20 @@ pub fn header(doc: &Document, threads: usize) -> String {
     )
 }
 
-/// The peaks measured over the run: median and range per ISA (nothing when none was).
+/// The peaks measured over the run: median and range per ISA (nothing when none was), and
+/// with `--huge-pages` what the system granted.
 pub fn peak_summary(doc: &Document) -> String {
-    if doc.peak_gflops.is_empty() {
-        return String::new();
+    let mut text = String::new();
+    if !doc.peak_gflops.is_empty() {
+        text += &format!(
+            "Peak GFLOP/s per core over this run, median (range): {}\n",
+            results::peak_list(doc)
+        );
     }
-    format!(
-        "Peak GFLOP/s per core over this run, median (range): {}\n",
-        results::peak_list(doc)
-    )
+    if let Some(h) = &doc.huge_pages {
+        text += &format!("Buffers: {}\n", h.describe());
+    }
+    text
 }
 
 /// One shape's table: a row per configuration, and per peer measured a "× peer" column

@@ -18,6 +18,27 @@ pub fn model() -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
+/// The transparent huge page mode (`always`, `madvise` or `never`, the bracketed word of
+/// `/sys/kernel/mm/transparent_hugepage/enabled`), or `"unavailable"`.
+pub fn thp_mode() -> String {
+    std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
+        .ok()
+        .and_then(|t| {
+            let (_, rest) = t.split_once('[')?;
+            Some(rest.split_once(']')?.0.to_string())
+        })
+        .unwrap_or_else(|| "unavailable".to_string())
+}
+
+/// Bytes of this process's anonymous memory on transparent huge pages now (`AnonHugePages`
+/// of `/proc/self/smaps_rollup`), or `None` where that file is missing.
+pub fn anon_huge_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/smaps_rollup").ok()?;
+    let line = text.lines().find(|l| l.starts_with("AnonHugePages:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// The target architecture this binary was built for (`x86_64`, `aarch64`, ...).
 pub fn arch() -> &'static str {
     std::env::consts::ARCH

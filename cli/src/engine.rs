@@ -11,11 +11,11 @@ use conv1x1::suite::{self, Shape};
 use conv1x1::{dispatch, peak, AlignedBuf, Dims, Isa, KernelInfo, KernelKind, Layout, Plan};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::args::{WorkloadArgs, TIMED_CALL};
+use crate::args::{WorkloadArgs, HUGE_PAGES_TIMED, TIMED_CALL};
 use crate::measure::{median_time, InputRing, Sample};
 use crate::peers::{self, Peer};
 use crate::pool;
-use crate::results::{efficiency, Document, Row, Total};
+use crate::results::{efficiency, Document, HugePages, Row, Total};
 use crate::rng::Rng;
 
 /// Peak measurement: the best of many short runs. On a shared machine a few long runs are
@@ -105,6 +105,10 @@ pub fn has_specialized(isa: Isa, layout: Layout, shape: &Shape) -> bool {
 pub struct Engine {
     min_time: f64,
     threads: usize,
+    /// Inputs and outputs on pages mapped for huge pages (`--huge-pages`), and the most
+    /// bytes on huge pages seen while a configuration's buffers were alive.
+    huge_pages: bool,
+    huge_granted_max: u64,
     /// Every peak measured, per ISA, and the shape the latest one was measured before.
     peaks: BTreeMap<Isa, PeakLog>,
     /// The ISA whose peak peer rows are compared with.
@@ -139,16 +143,19 @@ impl PeakLog {
 }
 
 impl Engine {
-    /// An engine with a progress bar over `jobs` configurations, drawn on stderr when it is a
-    /// terminal and `quiet` is off. Peaks are measured as shapes come (see [`Engine`]).
-    pub fn new(min_time: f64, threads: usize, quiet: bool, jobs: usize) -> Engine {
+    /// An engine for `workload`'s threads and buffers, with a progress bar over `jobs`
+    /// configurations, drawn on stderr when it is a terminal and `--quiet` is off. Peaks are
+    /// measured as shapes come (see [`Engine`]).
+    pub fn new(workload: &WorkloadArgs, min_time: f64, jobs: usize) -> Engine {
         Engine {
             min_time,
-            threads,
+            threads: workload.threads as usize,
+            huge_pages: workload.huge_pages,
+            huge_granted_max: 0,
             peaks: BTreeMap::new(),
             peer_peak_isa: dispatch::best_isa(),
             rng: Rng::new(0x00c0_ffee),
-            progress: progress_bar(jobs as u64, quiet),
+            progress: progress_bar(jobs as u64, workload.quiet),
         }
     }
 
@@ -192,7 +199,15 @@ impl Engine {
             cpu: crate::cpu::model(),
             arch: crate::cpu::arch().to_string(),
             command: crate::format::command_line(),
-            timed_call: TIMED_CALL.to_string(),
+            timed_call: if self.huge_pages {
+                format!("{TIMED_CALL} {HUGE_PAGES_TIMED}")
+            } else {
+                TIMED_CALL.to_string()
+            },
+            huge_pages: self.huge_pages.then(|| HugePages {
+                thp_mode: crate::cpu::thp_mode(),
+                max_granted_mib: self.huge_granted_max as f64 / (1 << 20) as f64,
+            }),
             min_time_s,
             peak_gflops: self.peaks(),
             peak_range_gflops: self.peak_ranges(),
@@ -312,8 +327,8 @@ impl Engine {
         let dims = shape.dims();
         let (in_len, out_len) = (plan.input_len(dims)?, plan.output_len(dims)?);
         check_memory(shape, in_len, out_len)?;
-        let ring = InputRing::new(in_len, &mut self.rng);
-        let mut out = AlignedBuf::zeroed(out_len);
+        let ring = InputRing::new(in_len, &mut self.rng, self.huge_pages);
+        let mut out = self.output_buffer(out_len);
         let sample = if self.threads == 1 {
             median_time(self.min_time, |rep| {
                 plan.run(dims, ring.get(rep), &mut out, None)
@@ -321,6 +336,7 @@ impl Engine {
         } else {
             threaded_median(&plan, dims, &ring, &mut out, self.threads, self.min_time)?
         };
+        self.note_huge_pages();
         Ok(Some((sample, plan.kernel())))
     }
 
@@ -328,13 +344,33 @@ impl Engine {
         let (_, x_len, y_len) = peers::lens(shape);
         check_memory(shape, x_len, y_len)?;
         let weights = self.weights(shape);
-        let ring = InputRing::new(x_len, &mut self.rng);
-        let mut out = AlignedBuf::zeroed(y_len);
+        let ring = InputRing::new(x_len, &mut self.rng, self.huge_pages);
+        let mut out = self.output_buffer(y_len);
         check_peer(shape, layout, peer, &weights, ring.get(0), &mut out)?;
-        median_time(self.min_time, |rep| {
+        let sample = median_time(self.min_time, |rep| {
             peers::conv(peer, shape, layout, &weights, ring.get(rep), &mut out)
                 .with_context(|| format!("{}: buffer lengths do not match", peer.function()))
-        })
+        })?;
+        self.note_huge_pages();
+        Ok(sample)
+    }
+
+    /// A zeroed output buffer, on pages mapped for huge pages with `--huge-pages`.
+    fn output_buffer(&self, len: usize) -> AlignedBuf {
+        if self.huge_pages {
+            AlignedBuf::huge_zeroed(len)
+        } else {
+            AlignedBuf::zeroed(len)
+        }
+    }
+
+    /// With `--huge-pages`, records how much memory is on huge pages while a configuration's
+    /// buffers are still alive.
+    fn note_huge_pages(&mut self) {
+        if self.huge_pages {
+            let now = crate::cpu::anon_huge_bytes().unwrap_or(0);
+            self.huge_granted_max = self.huge_granted_max.max(now);
+        }
     }
 }
 

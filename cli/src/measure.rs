@@ -86,12 +86,18 @@ pub struct InputRing {
 
 impl InputRing {
     /// Enough buffers of `len` elements to span [`ring_bytes`] (at least 2), random in
-    /// `[-1, 1)`.
-    pub fn new(len: usize, rng: &mut Rng) -> InputRing {
+    /// `[-1, 1)`; on pages mapped for huge pages if `huge_pages`.
+    pub fn new(len: usize, rng: &mut Rng, huge_pages: bool) -> InputRing {
         let count = ring_bytes().div_ceil(4 * len.max(1)).max(2);
         let stride = len.next_multiple_of(AlignedBuf::ALIGN / 4);
+        let mut data = if huge_pages {
+            AlignedBuf::huge_zeroed(count * stride)
+        } else {
+            AlignedBuf::zeroed(count * stride)
+        };
+        data.copy_from_slice(&rng.fill(count * stride, 1.0));
         InputRing {
-            data: AlignedBuf::from_slice(&rng.fill(count * stride, 1.0)),
+            data,
             len,
             stride,
             count,
@@ -119,7 +125,7 @@ mod tests {
     #[test]
     fn ring_copies_are_aligned_and_disjoint() {
         for len in [17, 3136] {
-            let ring = InputRing::new(len, &mut Rng::new(1));
+            let ring = InputRing::new(len, &mut Rng::new(1), len > 1000);
             assert!(ring.count() >= 2);
             for rep in 0..ring.count() {
                 let copy = ring.get(rep);
@@ -156,7 +162,7 @@ mod tests {
     #[test]
     fn ring_spans_the_target_and_rotates() {
         let mut rng = Rng::new(1);
-        let ring = InputRing::new(1000, &mut rng);
+        let ring = InputRing::new(1000, &mut rng, false);
         assert!(ring.count() * 1000 * 4 >= ring_bytes());
         assert_ne!(ring.get(0).as_ptr(), ring.get(1).as_ptr());
         assert_eq!(ring.get(0).as_ptr(), ring.get(ring.count()).as_ptr());

@@ -91,8 +91,32 @@ pub struct Document {
     /// Lowest and highest of those measurements per ISA.
     #[serde(default)]
     pub peak_range_gflops: BTreeMap<String, [f64; 2]>,
+    /// With `--huge-pages`: what the system granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub huge_pages: Option<HugePages>,
     pub results: Vec<Row>,
     pub totals: Vec<Total>,
+}
+
+/// Buffers mapped for transparent huge pages (`--huge-pages`), and what the system made of it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HugePages {
+    /// The system's THP mode: `always` or `madvise` grant them to such buffers, `never` not.
+    pub thp_mode: String,
+    /// The most MiB of this process's memory on huge pages at the end of any one
+    /// configuration's timing (its input ring and output were alive then).
+    pub max_granted_mib: f64,
+}
+
+impl HugePages {
+    /// One line for text headers.
+    pub fn describe(&self) -> String {
+        format!(
+            "inputs and outputs mapped for transparent huge pages (THP mode {}; up to {:.0} MiB \
+             on huge pages at once)",
+            self.thp_mode, self.max_granted_mib
+        )
+    }
 }
 
 /// Totals per (suite, layout, isa, kernel, threads), in the order the rows first appear.

@@ -94,6 +94,42 @@ fn json_schema_on_a_tiny_shape() {
 }
 
 #[test]
+fn huge_pages_are_reported_only_when_asked_for() {
+    let plain = bench_json(&["--shape", "24x40@9", "--layout", "nhwc"]);
+    assert!(plain.get("huge_pages").is_none(), "{plain}");
+    assert!(!plain["timed_call"]
+        .as_str()
+        .unwrap()
+        .contains("--huge-pages"));
+
+    // A shape whose input ring spans several 2 MiB pages.
+    let v = bench_json(&["--shape", "64x64@64b2", "--layout", "nchw", "--huge-pages"]);
+    let h = &v["huge_pages"];
+    let mode = h["thp_mode"].as_str().unwrap();
+    assert!(
+        ["always", "madvise", "never", "unavailable"].contains(&mode),
+        "{mode}"
+    );
+    assert!(h["max_granted_mib"].as_f64().unwrap() >= 0.0);
+    assert!(v["timed_call"].as_str().unwrap().contains("--huge-pages"));
+    assert_eq!(v["results"].as_array().unwrap().len(), 1);
+
+    let text = ok(&[
+        "bench",
+        "--min-time",
+        "0.002",
+        "--shape",
+        "8x8@4",
+        "--huge-pages",
+        "-q",
+    ]);
+    assert!(
+        text.contains("Buffers: inputs and outputs mapped for transparent huge pages"),
+        "{text}"
+    );
+}
+
+#[test]
 fn all_isas_threads_and_batch_override() {
     let v = bench_json(&[
         "--shape",

@@ -207,3 +207,29 @@ fn unwritable_output_folder_is_a_runtime_error() {
     );
     assert!(e.contains("cannot create the output folder"), "{e}");
 }
+
+#[test]
+fn huge_pages_are_stated_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rep").to_string_lossy().into_owned();
+    let args = [
+        "report",
+        "--shape",
+        "8x8@4",
+        "--min-time",
+        "0.001",
+        "--out",
+        &out,
+    ];
+    ok(&args);
+    let md = std::fs::read_to_string(dir.path().join("rep/report.md")).unwrap();
+    assert!(!md.contains("Buffers"), "{md}");
+    ok(&[&args[..], &["--huge-pages"]].concat());
+    let md = std::fs::read_to_string(dir.path().join("rep/report.md")).unwrap();
+    assert!(
+        md.contains("**Buffers:** inputs and outputs mapped for transparent huge pages"),
+        "{md}"
+    );
+    let json = std::fs::read_to_string(dir.path().join("rep/report.json")).unwrap();
+    assert!(json.contains("\"thp_mode\""), "{json}");
+}

@@ -62,7 +62,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<()> {
             }
         }
     }
-    let mut engine = Engine::new(args.min_time, threads, args.workload.quiet, jobs.len());
+    let mut engine = Engine::new(&args.workload, args.min_time, jobs.len());
     let mut rows = Vec::new();
     for (suite, shape, subject) in jobs {
         rows.extend(engine.measure(suite, shape, subject)?);
@@ -99,7 +99,7 @@ fn write_file(dir: &Path, name: &str, text: &str) -> Result<()> {
 
 /// The introductory facts as (label, text) pairs, shared by both renderings.
 pub fn facts(ctx: &ReportData) -> Vec<(&'static str, String)> {
-    vec![
+    let mut facts = vec![
         ("CPU", format!("{} ({})", ctx.doc.cpu, ctx.doc.arch)),
         ("SIMD features", ctx.features.join(" ")),
         (
@@ -121,6 +121,11 @@ pub fn facts(ctx: &ReportData) -> Vec<(&'static str, String)> {
             ),
         ),
         ("What is timed", ctx.doc.timed_call.clone()),
+    ];
+    if let Some(h) = &ctx.doc.huge_pages {
+        facts.push(("Buffers", h.describe()));
+    }
+    facts.extend([
         (
             "Peers",
             format!(
@@ -141,5 +146,6 @@ pub fn facts(ctx: &ReportData) -> Vec<(&'static str, String)> {
                 ctx.peer_peak_isa
             ),
         ),
-    ]
+    ]);
+    facts
 }
