@@ -15,6 +15,9 @@ pub struct Info {
     pub features: Vec<String>,
     pub isas: Vec<String>,
     pub selected: String,
+    /// The transparent huge page mode (`always`, `madvise`, `never` or `unavailable`):
+    /// whether `bench --huge-pages` and `AlignedBuf::huge_zeroed` can get huge pages.
+    pub thp_mode: String,
     pub kernels: Vec<KernelEntry>,
 }
 
@@ -44,6 +47,7 @@ pub fn gather() -> Result<Info> {
             .map(|i| i.name().to_string())
             .collect(),
         selected: conv1x1::dispatch::auto_isa()?.name().to_string(),
+        thp_mode: crate::cpu::thp_mode(),
         kernels: conv1x1::kernels()
             .map(|k| KernelEntry {
                 name: k.name.to_string(),
@@ -75,6 +79,7 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
     writeln!(out, "features:  {}", info.features.join(" "))?;
     writeln!(out, "isas:      {}", info.isas.join(" "))?;
     writeln!(out, "selected:  {}{env}", info.selected)?;
+    writeln!(out, "THP mode:  {}", info.thp_mode)?;
     writeln!(out, "\nkernels ({}):", info.kernels.len())?;
     let dash = || "-".to_string();
     let rows: Vec<Vec<String>> = info

@@ -10,6 +10,7 @@ fn text_lists_machine_isas_and_kernels() {
         "features:",
         "isas:",
         "selected:",
+        "THP mode:",
         "kernels (",
     ] {
         assert!(out.contains(key), "missing {key}:\n{out}");
@@ -27,7 +28,12 @@ fn json_has_exactly_the_documented_keys() {
     keys.sort();
     assert_eq!(
         keys,
-        ["arch", "cpu", "features", "isas", "kernels", "selected"]
+        ["arch", "cpu", "features", "isas", "kernels", "selected", "thp_mode"]
+    );
+    let thp = v["thp_mode"].as_str().unwrap();
+    assert!(
+        ["always", "madvise", "never", "unavailable"].contains(&thp),
+        "{thp}"
     );
     assert!(v["features"]
         .as_array()
