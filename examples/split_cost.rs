@@ -20,7 +20,7 @@
 
 use clap::Parser;
 use conv1x1::suite::{suite, Shape};
-use conv1x1::{dispatch, Isa, Layout, Plan};
+use conv1x1::{Isa, Layout, Plan};
 
 mod common;
 use common::median;
@@ -80,19 +80,8 @@ fn main() {
     } else {
         args.shapes.clone()
     };
-    let isa = match m.isa {
-        Some(isa) if dispatch::is_supported(isa) => isa,
-        Some(isa) => {
-            eprintln!("error: this CPU cannot run {isa}");
-            std::process::exit(2);
-        }
-        None => dispatch::auto_isa().expect("an ISA this CPU runs"),
-    };
-    let layouts = m.layouts();
-    let rows: Vec<(Shape, Layout)> = shapes
-        .iter()
-        .flat_map(|&s| layouts.iter().map(move |&l| (s, l)))
-        .collect();
+    let isa = m.isa();
+    let rows = m.rows(&shapes);
     let mut samples: Vec<Vec<Sample>> = rows.iter().map(|_| Vec::new()).collect();
     for pass in 0..m.passes {
         eprintln!("pass {} of {}", pass + 1, m.passes);

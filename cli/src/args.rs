@@ -117,8 +117,8 @@ pub struct WorkloadArgs {
     #[arg(long, short)]
     pub quiet: bool,
     /// Put inputs and outputs on pages mapped for transparent huge pages (Linux: 2 MiB
-    /// aligned, madvise(MADV_HUGEPAGE); whether the kernel grants them is reported). Large
-    /// batches ran up to 13 % faster on them here (benches/README.md, note 33).
+    /// aligned, madvise(MADV_HUGEPAGE); whether the kernel grants them is reported). The
+    /// 56×56 layers ran 5–12 % faster on them here (benches/README.md, note 33).
     #[arg(long)]
     pub huge_pages: bool,
 }

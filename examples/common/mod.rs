@@ -1,11 +1,15 @@
 //! What the measuring examples share: buffers rotated beyond L2, and two ways of computing
-//! the same convolution timed alternately, call by call, so that machine noise hits both.
+//! the same convolution (or the same computation on two kinds of buffers) timed alternately,
+//! call by call, so that machine noise hits both.
+// Each example uses part of this module.
+#![allow(dead_code)]
 
 use std::time::{Duration, Instant};
 
-use conv1x1::{AlignedBuf, Isa, Layout};
+use conv1x1::suite::Shape;
+use conv1x1::{dispatch, AlignedBuf, Isa, Layout};
 
-/// The options both examples take.
+/// The options the examples share.
 #[derive(clap::Args)]
 pub struct Measure {
     /// Only this ISA.
@@ -29,6 +33,27 @@ impl Measure {
             None => vec![Layout::Nchw, Layout::Nhwc],
         }
     }
+
+    /// `--isa`, or what dispatch picks; exits with status 2 when this CPU cannot run it.
+    pub fn isa(&self) -> Isa {
+        match self.isa {
+            Some(isa) if dispatch::is_supported(isa) => isa,
+            Some(isa) => {
+                eprintln!("error: this CPU cannot run {isa}");
+                std::process::exit(2);
+            }
+            None => dispatch::auto_isa().expect("an ISA this CPU runs"),
+        }
+    }
+
+    /// Every shape in every layout measured, shape by shape.
+    pub fn rows(&self, shapes: &[Shape]) -> Vec<(Shape, Layout)> {
+        let layouts = self.layouts();
+        shapes
+            .iter()
+            .flat_map(|&s| layouts.iter().map(move |&l| (s, l)))
+            .collect()
+    }
 }
 
 /// Inputs and outputs each rotate through at least this many bytes, well above the 2 MiB L2
@@ -51,23 +76,58 @@ pub fn ratio_cells(ratios: Vec<f64>, unit: &str) -> String {
 /// Runs `call(way, input, output)` for way 0 and way 1 alternately, for at least `seconds`
 /// and 21 rounds, and returns each way's median time in seconds. Inputs (`in_len` floats,
 /// deterministic values) and outputs (`out_len`) are 64-byte aligned, as a framework's tensors
-/// are, and rotate over at least `ROTATE_BYTES` each.
+/// are, and rotate over at least `ROTATE_BYTES` each; both ways use the same buffers.
 pub fn alternate(
     in_len: usize,
     out_len: usize,
     seconds: f64,
+    call: impl FnMut(usize, &[f32], &mut [f32]),
+) -> [f64; 2] {
+    let mut sets = [Buffers::new(in_len, out_len, AlignedBuf::zeroed)];
+    alternate_over(&mut sets, [0, 0], seconds, call)
+}
+
+/// Inputs and outputs, each set spanning at least `ROTATE_BYTES`, from `alloc` (which
+/// returns zeros).
+pub struct Buffers {
+    inputs: Vec<AlignedBuf>,
+    outputs: Vec<AlignedBuf>,
+}
+
+impl Buffers {
+    pub fn new(in_len: usize, out_len: usize, alloc: fn(usize) -> AlignedBuf) -> Buffers {
+        let count = |len: usize| ROTATE_BYTES.div_ceil(4 * len).max(2);
+        let inputs = (0..count(in_len))
+            .map(|b| {
+                // Filled after allocation, so that `alloc`'s pages are first touched here.
+                let mut x = alloc(in_len);
+                for (i, v) in x.iter_mut().enumerate() {
+                    *v = ((i + b) % 17) as f32 / 17.0;
+                }
+                x
+            })
+            .collect();
+        // Written once here: a page's first touch (a fault, and for a huge page zeroing
+        // 2 MiB) belongs to no timed call.
+        let outputs = (0..count(out_len))
+            .map(|_| {
+                let mut y = alloc(out_len);
+                y.fill(0.0);
+                y
+            })
+            .collect();
+        Buffers { inputs, outputs }
+    }
+}
+
+/// The timing loop of [`alternate`]; way `w` uses `sets[set_of[w]]`, so two ways can have
+/// buffers of their own.
+pub fn alternate_over(
+    sets: &mut [Buffers],
+    set_of: [usize; 2],
+    seconds: f64,
     mut call: impl FnMut(usize, &[f32], &mut [f32]),
 ) -> [f64; 2] {
-    let count = |len: usize| ROTATE_BYTES.div_ceil(4 * len).max(2);
-    let inputs: Vec<AlignedBuf> = (0..count(in_len))
-        .map(|b| {
-            let x: Vec<f32> = (0..in_len).map(|i| ((i + b) % 17) as f32 / 17.0).collect();
-            AlignedBuf::from_slice(&x)
-        })
-        .collect();
-    let mut outputs: Vec<AlignedBuf> = (0..count(out_len))
-        .map(|_| AlignedBuf::zeroed(out_len))
-        .collect();
     let mut times = [Vec::new(), Vec::new()];
     let budget = Duration::from_secs_f64(seconds);
     let start = Instant::now();
@@ -76,12 +136,15 @@ pub fn alternate(
         // Alternate which way goes first so neither always runs on a warmer cache.
         for step in 0..2 {
             let way = (round + step) % 2;
+            let set = &mut sets[set_of[way]];
             // Each way walks through every buffer in turn, the two half a rotation apart: a
-            // buffer was last touched half a rotation (over 6 MiB) ago, and neither way is
-            // tied to a subset of buffers (whose placement in memory could favour it).
+            // buffer was last touched half a rotation (over 6 MiB) ago, and where the ways
+            // share buffers, neither is tied to a subset of them (whose placement in memory
+            // could favour it).
             let at = |count: usize| (round + way * count / 2) % count;
-            let (input, output) = (&inputs[at(inputs.len())], at(outputs.len()));
-            let output = &mut outputs[output];
+            let input = &set.inputs[at(set.inputs.len())];
+            let output = at(set.outputs.len());
+            let output = &mut set.outputs[output];
             let t = Instant::now();
             call(way, input, output);
             times[way].push(t.elapsed().as_secs_f64());
