@@ -21,7 +21,7 @@ use conv1x1::suite::Shape;
 use conv1x1::{AlignedBuf, Isa, Layout, Plan};
 
 mod common;
-use common::{median, Buffers};
+use common::Buffers;
 
 const DEFAULT_SHAPES: [&str; 5] = [
     "256x64@56b8",
@@ -73,30 +73,12 @@ fn main() {
     };
     let isa = m.isa();
     let rows = m.rows(&shapes);
-    let mut samples: Vec<Vec<[f64; 2]>> = rows.iter().map(|_| Vec::new()).collect();
     let mut huge_mib = 0;
-    for pass in 0..m.passes {
-        eprintln!("pass {} of {}", pass + 1, m.passes);
-        for (i, &(shape, layout)) in rows.iter().enumerate() {
-            let (times, mib) = compare(&shape, isa, layout, m.seconds);
-            samples[i].push(times);
-            huge_mib = huge_mib.max(mib);
-        }
-    }
-    println!(
-        "| shape | ISA | layout | 4 KiB pages GFLOP/s | huge pages GFLOP/s | ratio | pass range |"
-    );
-    println!("|---|---|---|---:|---:|---:|---|");
-    for (i, &(shape, layout)) in rows.iter().enumerate() {
-        let s = &samples[i];
-        let gflops = |t: f64| shape.flops() / t / 1e9;
-        let ratios: Vec<f64> = s.iter().map(|[plain, huge]| plain / huge).collect();
-        println!(
-            "| {shape} | {isa} | {layout} | {:.1} | {:.1} | {} |",
-            median(s.iter().map(|x| gflops(x[0])).collect()),
-            median(s.iter().map(|x| gflops(x[1])).collect()),
-            common::ratio_cells(ratios, "×"),
-        );
-    }
+    let samples = common::over_passes(&rows, m.passes, |&(shape, layout)| {
+        let (times, mib) = compare(&shape, isa, layout, m.seconds);
+        huge_mib = huge_mib.max(mib);
+        times
+    });
+    common::print_two_way_table(["4 KiB pages", "huge pages"], isa, &rows, &samples);
     println!("\nOn huge pages at the end of a row (most): {huge_mib} MiB");
 }

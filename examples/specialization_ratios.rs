@@ -102,13 +102,11 @@ fn main() {
     };
     cells.sort_by_key(order);
     let shapes: Vec<Shape> = cells.iter().map(|c| shape_of(c.0, c.1)).collect();
-    let mut samples: Vec<Vec<Sample>> = cells.iter().map(|_| Vec::new()).collect();
-    for pass in 0..m.passes {
-        eprintln!("pass {} of {}", pass + 1, m.passes);
-        for (i, &(_, _, isa, layout)) in cells.iter().enumerate() {
-            samples[i].push(compare(shapes[i], isa, layout, m.seconds));
-        }
-    }
+    let rows: Vec<_> = cells.iter().zip(&shapes).collect();
+    let samples: Vec<Vec<Sample>> =
+        common::over_passes(&rows, m.passes, |&(&(_, _, isa, layout), &shape)| {
+            compare(shape, isa, layout, m.seconds)
+        });
     println!(
         "| pair | shape | ISA | layout | generic kernel | GFLOP/s | specialized kernel | GFLOP/s \
          | ratio | pass range |"

@@ -82,13 +82,9 @@ fn main() {
     };
     let isa = m.isa();
     let rows = m.rows(&shapes);
-    let mut samples: Vec<Vec<Sample>> = rows.iter().map(|_| Vec::new()).collect();
-    for pass in 0..m.passes {
-        eprintln!("pass {} of {}", pass + 1, m.passes);
-        for (i, &(shape, layout)) in rows.iter().enumerate() {
-            samples[i].push(compare(&shape, isa, layout, args.items as usize, m.seconds));
-        }
-    }
+    let samples: Vec<Vec<Sample>> = common::over_passes(&rows, m.passes, |&(shape, layout)| {
+        compare(&shape, isa, layout, args.items as usize, m.seconds)
+    });
     println!(
         "| shape | ISA | layout | kernel | items | whole GFLOP/s | items GFLOP/s | ratio | pass range |"
     );

@@ -160,3 +160,42 @@ pub fn weights(len: usize) -> Vec<f32> {
         .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
         .collect()
 }
+
+/// Runs `measure(row)` on every row, `passes` times over the whole list (a burst of load from
+/// other processes spoils one pass only), and returns each row's samples in pass order.
+pub fn over_passes<R, T>(rows: &[R], passes: u32, mut measure: impl FnMut(&R) -> T) -> Vec<Vec<T>> {
+    let mut samples: Vec<Vec<T>> = rows.iter().map(|_| Vec::new()).collect();
+    for pass in 0..passes {
+        eprintln!("pass {} of {passes}", pass + 1);
+        for (row, s) in rows.iter().zip(&mut samples) {
+            s.push(measure(row));
+        }
+    }
+    samples
+}
+
+/// The markdown table of a two-way comparison: per row, each way's median GFLOP/s over the
+/// passes, then the median ratio of times (way 0 / way 1, above 1 where way 1 is faster) and
+/// its lowest and highest pass. `ways` names the two GFLOP/s columns.
+pub fn print_two_way_table(
+    ways: [&str; 2],
+    isa: Isa,
+    rows: &[(Shape, Layout)],
+    samples: &[Vec<[f64; 2]>],
+) {
+    println!(
+        "| shape | ISA | layout | {} GFLOP/s | {} GFLOP/s | ratio | pass range |",
+        ways[0], ways[1]
+    );
+    println!("|---|---|---|---:|---:|---:|---|");
+    for (&(shape, layout), s) in rows.iter().zip(samples) {
+        let gflops = |t: f64| shape.flops() / t / 1e9;
+        let ratios: Vec<f64> = s.iter().map(|[a, b]| a / b).collect();
+        println!(
+            "| {shape} | {isa} | {layout} | {:.1} | {:.1} | {} |",
+            median(s.iter().map(|x| gflops(x[0])).collect()),
+            median(s.iter().map(|x| gflops(x[1])).collect()),
+            ratio_cells(ratios, "×"),
+        );
+    }
+}

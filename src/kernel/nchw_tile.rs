@@ -143,8 +143,12 @@ unsafe fn panel_major_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwB
         let m = if j + 1 == b.panels { b.m_last } else { MR };
         let mut p = 0;
         while p < full {
-            if j == 0 {
-                let (ahead, next) = prefetch_target(b, p, nr);
+            let (ahead, next) = if j == 0 {
+                prefetch_target(b, p, nr)
+            } else {
+                (b.x, 0)
+            };
+            if next > 0 {
                 let lines = next.div_ceil(16);
                 tile::<S, MR, NV, true, true, 0>(b, k, k, j, p, m, nr, ahead, lines);
             } else {
@@ -506,6 +510,11 @@ unsafe fn gather_tile<S: Simd>(
     }
 }
 
+/// The most cache lines per channel a tile prefetches: two tiles' pixels (`prefetch_target`).
+const fn max_lines<S: Simd, const NV: usize>() -> usize {
+    (2 * NV * S::LANES).div_ceil(16)
+}
+
 /// One MR × NV-vector tile: panel `j` (`m` valid channels), pixels `p..p+n` of the run.
 /// `FULL`: all NV vectors are whole (no masks). `PREFETCH`: also prefetch `lines` cache lines
 /// from `ahead` (same channel as the block's first) in every input channel. `k` input
@@ -539,6 +548,7 @@ unsafe fn tile<
     // Callers fuse a tail only where `fused_tail` allows one (a const assert would also fire
     // for the instantiations other ISAs never run).
     debug_assert!(T == 0 || T <= fused_tail::<S, MR, NV>());
+    debug_assert!(!PREFETCH || (1..=max_lines::<S, NV>()).contains(&lines));
     let lanes = S::LANES;
     let mut masks = [S::mask(0); NV];
     unroll!(v in NV => {
@@ -581,22 +591,29 @@ unsafe fn tile<
             }
         });
     }
-    let w = b.w.add(j * k_stride * MR);
-    let x = b.x.add(p);
-    for kk in 0..k {
-        let xk = x.add(kk * b.x_cs);
+    // The k loop walks the input, weight and prefetch rows by pointer. Indexing them with
+    // `kk * x_cs` made LLVM recompute the products, reloading operands from the stack in the
+    // prefetching tiles, and turn the line loop into a general unrolled loop: about a dozen
+    // extra instructions per k step (benches/README.md, note 35). The last increments point
+    // past the block, so they use `wrapping_add`; those addresses are never read.
+    let mut xk = b.x.add(p);
+    let mut wk = b.w.add(j * k_stride * MR);
+    let mut ahead_k = ahead;
+    for _ in 0..k {
         if PREFETCH {
-            let ahead_k = ahead.wrapping_add(kk * b.x_cs);
-            for line in 0..lines {
-                S::prefetch(ahead_k.wrapping_add(line * 16));
-            }
+            // `lines` is at least 1 here and at most two tiles' pixels (`prefetch_target`).
+            unroll!(line in max_lines::<S, NV>() => {
+                if line == 0 || line < lines {
+                    S::prefetch(ahead_k.wrapping_add(line * 16));
+                }
+            });
+            ahead_k = ahead_k.wrapping_add(b.x_cs);
         }
         let mut xv = [S::zero(); NV];
         unroll!(v in NV => {
             let src = xk.wrapping_add(v * lanes);
             xv[v] = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
         });
-        let wk = w.add(kk * MR);
         unroll!(i in MR => {
             let wi = S::splat(*wk.add(i));
             unroll!(v in NV => {
@@ -610,6 +627,8 @@ unsafe fn tile<
                 tail[t] = S::fma(S::splat(*xk.add(n + t)), wv, tail[t]);
             });
         }
+        xk = xk.wrapping_add(b.x_cs);
+        wk = wk.wrapping_add(MR);
     }
     // Each epilogue test is once per tile, not once per vector (several taken branches each
     // cost thin layers a tenth or more of their time; benches/README.md, note 20). Rows past
