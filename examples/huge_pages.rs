@@ -66,13 +66,8 @@ fn anon_huge_mib() -> Option<u64> {
 fn main() {
     let args = Args::parse();
     let m = &args.measure;
-    let shapes = if args.shapes.is_empty() {
-        DEFAULT_SHAPES.map(|s| s.parse().expect("a shape")).to_vec()
-    } else {
-        args.shapes.clone()
-    };
     let isa = m.isa();
-    let rows = m.rows(&shapes);
+    let rows = m.rows_or(&args.shapes, &DEFAULT_SHAPES);
     let mut huge_mib = 0;
     let samples = common::over_passes(&rows, m.passes, |&(shape, layout)| {
         let (times, mib) = compare(&shape, isa, layout, m.seconds);

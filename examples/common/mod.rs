@@ -46,6 +46,20 @@ impl Measure {
         }
     }
 
+    /// `rows` of the shapes given on the command line, or of `default` (suite shape strings)
+    /// when none were.
+    pub fn rows_or(&self, given: &[Shape], default: &[&str]) -> Vec<(Shape, Layout)> {
+        let shapes: Vec<Shape> = if given.is_empty() {
+            default
+                .iter()
+                .map(|s| s.parse().expect("a shape"))
+                .collect()
+        } else {
+            given.to_vec()
+        };
+        self.rows(&shapes)
+    }
+
     /// Every shape in every layout measured, shape by shape.
     pub fn rows(&self, shapes: &[Shape]) -> Vec<(Shape, Layout)> {
         let layouts = self.layouts();

@@ -84,17 +84,21 @@ pub(crate) struct NchwBlock {
     pub ep: Epilogue,
 }
 
-/// Floats in the per-call buffer of a gathered NCHW block: one pixel tile (`gather_row(nr)`
+/// Floats in the per-call buffer of a gathered NCHW block: one pixel tile (`gather_row`
 /// floats) of every input channel of the block. 32 KiB: with the packed weights of a panel it
 /// stays in L1 while every output-channel panel reads it. Plans cap a gathered kernel's k
-/// block at `GATHER_FLOATS / gather_row(nr)` channels; a longer block is still correct (run
+/// block at `GATHER_FLOATS / gather_row` channels; a longer block is still correct (run
 /// in slices).
 pub(crate) const GATHER_FLOATS: usize = 8192;
 
-/// Floats per input channel in the gather buffer for tiles of `nr` pixels: the tile's and up
-/// to 4 pixels a run's last tile computes with it (`nchw_tile::fused_tail`).
-pub(crate) const fn gather_row(nr: usize) -> usize {
-    nr + 4
+/// Floats per input channel in the gather buffer for tiles of `nr` pixels of `lanes`-wide
+/// vectors: the tile's and up to 4 pixels a run's last tile computes with it
+/// (`nchw_tile::fused_tail`), rounded up to whole vectors. Every channel's row then starts on a
+/// vector boundary of the 64-byte aligned buffer, so no vector load of the tile straddles two
+/// cache lines: strided AVX-512 NCHW layers +3–7 % (rows of 52 floats put three channels in
+/// four across lines; benches/README.md, note 37).
+pub(crate) const fn gather_row(nr: usize, lanes: usize) -> usize {
+    (nr + 4).next_multiple_of(lanes)
 }
 
 /// Maps a flat output pixel index of one image to its input pixel.

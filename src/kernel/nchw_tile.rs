@@ -416,7 +416,7 @@ unsafe fn gathered_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBloc
     let buf = storage.0.as_mut_ptr().cast::<f32>();
     // Floats per channel in the buffer: a tile and the pixels a last tile may fuse; channels
     // per slice of the buffer (plans size their k blocks to one slice).
-    let row = gather_row(nr);
+    let row = gather_row(nr, S::LANES);
     let cap = (GATHER_FLOATS / row).max(1);
     let mut p = 0;
     while p < b.n {

@@ -69,7 +69,7 @@ const _: () = {
 /// every channel of the block).
 fn block_channels(kernel: &KernelInfo, spec: &ConvSpec) -> usize {
     let cap = if gathers(kernel, spec) {
-        (GATHER_FLOATS / gather_row(kernel.nr)).clamp(1, kernel.kc)
+        (GATHER_FLOATS / gather_row(kernel.nr, kernel.lanes)).clamp(1, kernel.kc)
     } else {
         kernel.kc
     };
