@@ -49,24 +49,38 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, 
         }
         if n == nr {
             let (ahead, next) = prefetch_target(b, p, nr);
-            // Those are `lines` cache lines per channel. With at least as many panels, panel
-            // j prefetches line j of every channel, one per input channel, rather than the
-            // first panel all of them: thin projections (`96x24`, `144x24`) ran 8 % faster
-            // from L3 (benches/README.md, note 23).
+            // Those are `lines` cache lines per channel, prefetched one line per input channel
+            // by several panels rather than all by the first: thin projections (`96x24`,
+            // `144x24`) ran 8 % faster from L3 with panel j taking line j of every channel
+            // (benches/README.md, note 23). Where a block has `ROTATION` panels or more and a
+            // tile spans several lines, the first `ROTATION` panels take the lines in turn
+            // instead (`Prefetch::rotating`): the same prefetches, spread evenly over those
+            // panels rather than packed into the first few. In some hours that ran the 56×56
+            // layers 4–8 % faster and batch 8 9–17 %; in others it made no difference; no
+            // layer measured slower (note 38). One-line tiles (AVX2) lost up to 8 % that way.
             let lines = next.div_ceil(16);
+            let rotate = const { NV * S::LANES > 16 } && b.panels >= ROTATION && lines > 0;
             let spread = b.panels >= lines;
             for j in 0..b.panels {
                 let m = if j + 1 == b.panels { b.m_last } else { MR };
-                let (first, count) = match (spread, j) {
-                    (true, j) if j < lines => (j, 1),
-                    (false, 0) => (0, lines),
-                    _ => (0, 0),
+                let pf = match (rotate, spread, j) {
+                    (true, _, j) if j < ROTATION => Prefetch::rotating(lines, j),
+                    (false, true, j) if j < lines => Prefetch::all(1),
+                    (false, false, 0) => Prefetch::all(lines),
+                    _ => NO_PF,
                 };
-                if count > 0 {
-                    let from = ahead.wrapping_add(first * 16);
-                    tile::<S, MR, NV, true, true, 0>(b, k, k, j, p, m, n, from, count);
+                // Panel j of a spread takes line j only: its prefetches start there.
+                let from = if !rotate && spread {
+                    ahead.wrapping_add(j * 16)
                 } else {
-                    tile::<S, MR, NV, true, false, 0>(b, k, k, j, p, m, n, ahead, 0);
+                    ahead
+                };
+                if pf.rotating {
+                    tile::<S, MR, NV, true, PF_TURNS, 0>(b, k, k, j, p, m, n, from, pf);
+                } else if pf.lines > 0 {
+                    tile::<S, MR, NV, true, PF_ALL, 0>(b, k, k, j, p, m, n, from, pf);
+                } else {
+                    tile::<S, MR, NV, true, PF_NONE, 0>(b, k, k, j, p, m, n, ahead, NO_PF);
                 }
             }
         } else {
@@ -149,10 +163,10 @@ unsafe fn panel_major_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwB
                 (b.x, 0)
             };
             if next > 0 {
-                let lines = next.div_ceil(16);
-                tile::<S, MR, NV, true, true, 0>(b, k, k, j, p, m, nr, ahead, lines);
+                let pf = Prefetch::all(next.div_ceil(16));
+                tile::<S, MR, NV, true, PF_ALL, 0>(b, k, k, j, p, m, nr, ahead, pf);
             } else {
-                tile::<S, MR, NV, true, false, 0>(b, k, k, j, p, m, nr, b.x, 0);
+                tile::<S, MR, NV, true, PF_NONE, 0>(b, k, k, j, p, m, nr, b.x, NO_PF);
             }
             p += nr;
         }
@@ -195,10 +209,10 @@ unsafe fn tail_tiles<S: Simd, const MR: usize, const NV: usize>(
     for j in 0..b.panels {
         let m = if j + 1 == b.panels { b.m_last } else { MR };
         match n.div_ceil(S::LANES) {
-            1 => tile::<S, MR, 1, false, false, 0>(b, k, k_stride, j, p, m, n, none, 0),
-            2 => tile::<S, MR, 2, false, false, 0>(b, k, k_stride, j, p, m, n, none, 0),
-            3 => tile::<S, MR, 3, false, false, 0>(b, k, k_stride, j, p, m, n, none, 0),
-            _ => tile::<S, MR, NV, false, false, 0>(b, k, k_stride, j, p, m, n, none, 0),
+            1 => tile::<S, MR, 1, false, PF_NONE, 0>(b, k, k_stride, j, p, m, n, none, NO_PF),
+            2 => tile::<S, MR, 2, false, PF_NONE, 0>(b, k, k_stride, j, p, m, n, none, NO_PF),
+            3 => tile::<S, MR, 3, false, PF_NONE, 0>(b, k, k_stride, j, p, m, n, none, NO_PF),
+            _ => tile::<S, MR, NV, false, PF_NONE, 0>(b, k, k_stride, j, p, m, n, none, NO_PF),
         }
     }
 }
@@ -247,13 +261,13 @@ unsafe fn fused_tiles<S: Simd, const MR: usize, const NV: usize>(
     for j in 0..b.panels {
         let m = if j + 1 == b.panels { b.m_last } else { MR };
         match rest {
-            1 => tile::<S, MR, NV, true, false, 1>(b, k, k_stride, j, p, m, nr, none, 0),
-            2 => tile::<S, MR, NV, true, false, 2>(b, k, k_stride, j, p, m, nr, none, 0),
+            1 => tile::<S, MR, NV, true, PF_NONE, 1>(b, k, k_stride, j, p, m, nr, none, NO_PF),
+            2 => tile::<S, MR, NV, true, PF_NONE, 2>(b, k, k_stride, j, p, m, nr, none, NO_PF),
             3 if const { fused_tail::<S, MR, NV>() >= 3 } => {
-                tile::<S, MR, NV, true, false, 3>(b, k, k_stride, j, p, m, nr, none, 0)
+                tile::<S, MR, NV, true, PF_NONE, 3>(b, k, k_stride, j, p, m, nr, none, NO_PF)
             }
             4 if const { fused_tail::<S, MR, NV>() >= 4 } => {
-                tile::<S, MR, NV, true, false, 4>(b, k, k_stride, j, p, m, nr, none, 0)
+                tile::<S, MR, NV, true, PF_NONE, 4>(b, k, k_stride, j, p, m, nr, none, NO_PF)
             }
             _ => unreachable!("fused tail of {rest} pixels"),
         }
@@ -454,7 +468,7 @@ unsafe fn gathered_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBloc
             } else if n == nr {
                 for j in 0..b.panels {
                     let m = if j + 1 == b.panels { b.m_last } else { MR };
-                    tile::<S, MR, NV, true, false, 0>(&sub, kk, k, j, 0, m, n, buf, 0);
+                    tile::<S, MR, NV, true, PF_NONE, 0>(&sub, kk, k, j, 0, m, n, buf, NO_PF);
                 }
             } else {
                 tail_tiles::<S, MR, NV>(&sub, kk, k, 0, n);
@@ -510,14 +524,59 @@ unsafe fn gather_tile<S: Simd>(
     }
 }
 
+/// What a prefetching tile prefetches per input channel, of the `lines` cache lines from its
+/// `ahead` address: all of them, or (`rotating`) line `(phase + kk) % ROTATION` of input
+/// channel kk when that is below `lines`, so that panels 0 to ROTATION − 1, with phases 0 to
+/// ROTATION − 1, prefetch every line of every channel once between them.
+#[derive(Clone, Copy)]
+struct Prefetch {
+    lines: usize,
+    rotating: bool,
+    phase: usize,
+}
+
+impl Prefetch {
+    const fn all(lines: usize) -> Prefetch {
+        Prefetch {
+            lines,
+            rotating: false,
+            phase: 0,
+        }
+    }
+
+    const fn rotating(lines: usize, phase: usize) -> Prefetch {
+        Prefetch {
+            lines,
+            rotating: true,
+            phase,
+        }
+    }
+}
+
+/// No prefetch (for tiles whose `PF` is `PF_NONE`).
+const NO_PF: Prefetch = Prefetch::all(0);
+
+/// A tile's prefetch code (its `PF`), chosen at compile time so that each kind of k loop
+/// carries only its own: none, every line (`Prefetch::all`), or lines in turn
+/// (`Prefetch::rotating`).
+const PF_NONE: u8 = 0;
+const PF_ALL: u8 = 1;
+const PF_TURNS: u8 = 2;
+
+/// Panels that take turns at a tile's prefetches (`Prefetch::rotating`): at least the most
+/// lines a tile prefetches (6 on AVX-512), a power of two so that the turn wraps with a mask.
+/// 16 measured the same within ±2 % (note 38).
+const ROTATION: usize = 8;
+
 /// The most cache lines per channel a tile prefetches: two tiles' pixels (`prefetch_target`).
 const fn max_lines<S: Simd, const NV: usize>() -> usize {
     (2 * NV * S::LANES).div_ceil(16)
 }
 
 /// One MR × NV-vector tile: panel `j` (`m` valid channels), pixels `p..p+n` of the run.
-/// `FULL`: all NV vectors are whole (no masks). `PREFETCH`: also prefetch `lines` cache lines
-/// from `ahead` (same channel as the block's first) in every input channel. `k` input
+/// `FULL`: all NV vectors are whole (no masks). `PF`: also prefetch, as `pf` says, from the
+/// `pf.lines` cache lines at `ahead` (same channel as the block's first) in every input
+/// channel (`PF_ALL`: all of them; `PF_TURNS`: one in turn with the other panels). `k` input
 /// channels are summed; panels of the packed weights are `k_stride` channels long (more than
 /// `k` for a slice of a gathered block). `T` > 0: also the `T` pixels after the tile's `n`
 /// (see `fused_tail`), each as one vector along the panel's channels, summed from one load of
@@ -532,7 +591,7 @@ unsafe fn tile<
     const MR: usize,
     const NV: usize,
     const FULL: bool,
-    const PREFETCH: bool,
+    const PF: u8,
     const T: usize,
 >(
     b: &NchwBlock,
@@ -543,12 +602,15 @@ unsafe fn tile<
     m: usize,
     n: usize,
     ahead: *const f32,
-    lines: usize,
+    pf: Prefetch,
 ) {
     // Callers fuse a tail only where `fused_tail` allows one (a const assert would also fire
     // for the instantiations other ISAs never run).
     debug_assert!(T == 0 || T <= fused_tail::<S, MR, NV>());
-    debug_assert!(!PREFETCH || (1..=max_lines::<S, NV>()).contains(&lines));
+    let lines = pf.lines;
+    debug_assert!(PF == PF_NONE || (1..=max_lines::<S, NV>()).contains(&lines));
+    debug_assert_eq!(PF == PF_TURNS, pf.rotating);
+    debug_assert!(PF != PF_TURNS || (lines <= ROTATION && pf.phase < ROTATION));
     let lanes = S::LANES;
     let mut masks = [S::mask(0); NV];
     unroll!(v in NV => {
@@ -599,14 +661,22 @@ unsafe fn tile<
     let mut xk = b.x.add(p);
     let mut wk = b.w.add(j * k_stride * MR);
     let mut ahead_k = ahead;
+    let mut turn = pf.phase;
     for _ in 0..k {
-        if PREFETCH {
+        if PF == PF_TURNS {
+            if turn < lines {
+                S::prefetch(ahead_k.wrapping_add(turn * 16));
+            }
+            turn = (turn + 1) % ROTATION;
+        } else if PF == PF_ALL {
             // `lines` is at least 1 here and at most two tiles' pixels (`prefetch_target`).
             unroll!(line in max_lines::<S, NV>() => {
                 if line == 0 || line < lines {
                     S::prefetch(ahead_k.wrapping_add(line * 16));
                 }
             });
+        }
+        if PF != PF_NONE {
             ahead_k = ahead_k.wrapping_add(b.x_cs);
         }
         let mut xv = [S::zero(); NV];
