@@ -95,7 +95,7 @@ pub(crate) const GATHER_FLOATS: usize = 8192;
 /// vectors: the tile's and up to 4 pixels a run's last tile computes with it
 /// (`nchw_tile::fused_tail`), rounded up to whole vectors. Every channel's row then starts on a
 /// vector boundary of the 64-byte aligned buffer, so no vector load of the tile straddles two
-/// cache lines: strided AVX-512 NCHW layers +3–7 % (rows of 52 floats put three channels in
+/// cache lines: strided AVX-512 NCHW layers +1–7 % (rows of 52 floats put three channels in
 /// four across lines; benches/README.md, note 37).
 pub(crate) const fn gather_row(nr: usize, lanes: usize) -> usize {
     (nr + 4).next_multiple_of(lanes)
