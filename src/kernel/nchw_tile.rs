@@ -54,33 +54,31 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, 
             // `144x24`) ran 8 % faster from L3 with panel j taking line j of every channel
             // (benches/README.md, note 23). Where a block has `ROTATION` panels or more and a
             // tile spans several lines, the first `ROTATION` panels take the lines in turn
-            // instead (`Prefetch::rotating`): the same prefetches, spread evenly over those
-            // panels rather than packed into the first few. In some hours that ran the 56×56
-            // layers 4–8 % faster and batch 8 9–17 %; in others it made no difference; no
+            // instead (`PF_TURNS`): the same prefetches, spread evenly over those panels
+            // rather than packed into the first few. In some hours that ran the 56×56
+            // layers 3–8 % faster and batch 8 9–17 %; in others it made no difference; no
             // layer measured slower (note 38). One-line tiles (AVX2) lost up to 8 % that way.
             let lines = next.div_ceil(16);
             let rotate = const { NV * S::LANES > 16 } && b.panels >= ROTATION && lines > 0;
             let spread = b.panels >= lines;
             for j in 0..b.panels {
                 let m = if j + 1 == b.panels { b.m_last } else { MR };
-                let pf = match (rotate, spread, j) {
-                    (true, _, j) if j < ROTATION => Prefetch::rotating(lines, j),
-                    (false, true, j) if j < lines => Prefetch::all(1),
-                    (false, false, 0) => Prefetch::all(lines),
-                    _ => NO_PF,
-                };
-                // Panel j of a spread takes line j only: its prefetches start there.
-                let from = if !rotate && spread {
-                    ahead.wrapping_add(j * 16)
-                } else {
-                    ahead
-                };
-                if pf.rotating {
-                    tile::<S, MR, NV, true, PF_TURNS, 0>(b, k, k, j, p, m, n, from, pf);
-                } else if pf.lines > 0 {
-                    tile::<S, MR, NV, true, PF_ALL, 0>(b, k, k, j, p, m, n, from, pf);
-                } else {
-                    tile::<S, MR, NV, true, PF_NONE, 0>(b, k, k, j, p, m, n, ahead, NO_PF);
+                match (rotate, spread, j) {
+                    (true, _, j) if j < ROTATION => {
+                        let pf = Prefetch { lines, phase: j };
+                        tile::<S, MR, NV, true, PF_TURNS, 0>(b, k, k, j, p, m, n, ahead, pf);
+                    }
+                    (false, true, j) if j < lines => {
+                        // Line j only: its prefetches start there.
+                        let from = ahead.wrapping_add(j * 16);
+                        let pf = Prefetch::all(1);
+                        tile::<S, MR, NV, true, PF_ALL, 0>(b, k, k, j, p, m, n, from, pf);
+                    }
+                    (false, false, 0) => {
+                        let pf = Prefetch::all(lines);
+                        tile::<S, MR, NV, true, PF_ALL, 0>(b, k, k, j, p, m, n, ahead, pf);
+                    }
+                    _ => tile::<S, MR, NV, true, PF_NONE, 0>(b, k, k, j, p, m, n, ahead, NO_PF),
                 }
             }
         } else {
@@ -525,31 +523,18 @@ unsafe fn gather_tile<S: Simd>(
 }
 
 /// What a prefetching tile prefetches per input channel, of the `lines` cache lines from its
-/// `ahead` address: all of them, or (`rotating`) line `(phase + kk) % ROTATION` of input
-/// channel kk when that is below `lines`, so that panels 0 to ROTATION − 1, with phases 0 to
-/// ROTATION − 1, prefetch every line of every channel once between them.
+/// `ahead` address: all of them (`PF_ALL`), or line `(phase + kk) % ROTATION` of input channel
+/// kk when that is below `lines` (`PF_TURNS`), so that panels 0 to ROTATION − 1, with phases 0
+/// to ROTATION − 1, prefetch every line of every channel once between them.
 #[derive(Clone, Copy)]
 struct Prefetch {
     lines: usize,
-    rotating: bool,
     phase: usize,
 }
 
 impl Prefetch {
     const fn all(lines: usize) -> Prefetch {
-        Prefetch {
-            lines,
-            rotating: false,
-            phase: 0,
-        }
-    }
-
-    const fn rotating(lines: usize, phase: usize) -> Prefetch {
-        Prefetch {
-            lines,
-            rotating: true,
-            phase,
-        }
+        Prefetch { lines, phase: 0 }
     }
 }
 
@@ -557,13 +542,12 @@ impl Prefetch {
 const NO_PF: Prefetch = Prefetch::all(0);
 
 /// A tile's prefetch code (its `PF`), chosen at compile time so that each kind of k loop
-/// carries only its own: none, every line (`Prefetch::all`), or lines in turn
-/// (`Prefetch::rotating`).
+/// carries only its own: none, every line, or lines in turn (see `Prefetch`).
 const PF_NONE: u8 = 0;
 const PF_ALL: u8 = 1;
 const PF_TURNS: u8 = 2;
 
-/// Panels that take turns at a tile's prefetches (`Prefetch::rotating`): at least the most
+/// Panels that take turns at a tile's prefetches (`PF_TURNS`): at least the most
 /// lines a tile prefetches (6 on AVX-512), a power of two so that the turn wraps with a mask.
 /// 16 measured the same within ±2 % (note 38).
 const ROTATION: usize = 8;
@@ -609,7 +593,6 @@ unsafe fn tile<
     debug_assert!(T == 0 || T <= fused_tail::<S, MR, NV>());
     let lines = pf.lines;
     debug_assert!(PF == PF_NONE || (1..=max_lines::<S, NV>()).contains(&lines));
-    debug_assert_eq!(PF == PF_TURNS, pf.rotating);
     debug_assert!(PF != PF_TURNS || (lines <= ROTATION && pf.phase < ROTATION));
     let lanes = S::LANES;
     let mut masks = [S::mask(0); NV];
