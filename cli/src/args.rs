@@ -121,6 +121,12 @@ pub struct WorkloadArgs {
     /// 56×56 layers ran 5–12 % faster on them here (benches/README.md, note 33).
     #[arg(long)]
     pub huge_pages: bool,
+    /// Measure every configuration N times, in N passes over the whole list (a burst of load
+    /// on a shared machine then spoils one pass rather than every one), and keep for each the
+    /// pass with the median time; tables add the lowest and highest GFLOP/s of the passes.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=99))]
+    pub passes: u32,
 }
 
 #[derive(Debug, Args)]

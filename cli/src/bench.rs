@@ -8,7 +8,7 @@ use conv1x1::suite::Shape;
 use conv1x1::KernelKind;
 
 use crate::args::BenchArgs;
-use crate::engine::{Engine, Subject, Workload};
+use crate::engine::{Engine, Job, Subject, Workload};
 use crate::format;
 use crate::peers::Peer;
 use crate::results::{self, Document, Row, Total};
@@ -29,28 +29,34 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
     let threads = args.workload.threads as usize;
-    let jobs = workload.shapes().count() * subjects.len();
-    let mut engine = Engine::new(&args.workload, args.min_time, jobs);
+    let jobs: Vec<Job> = workload
+        .shapes()
+        .flat_map(|(suite, shape)| subjects.iter().map(move |&s| (suite, shape, s)))
+        .collect();
+    let mut engine = Engine::new(&args.workload, args.min_time, jobs.len());
     let doc_head = |engine: &Engine| engine.document(args.min_time, Vec::new(), Vec::new());
     if !args.json {
         let doc = doc_head(&engine);
         engine.suspend(|| write!(out, "{}", header(&doc, threads)))?;
     }
 
+    // A shape's table prints as its last configuration is done (in the last pass).
     let mut rows = Vec::new();
-    for (suite, shape) in workload.shapes() {
-        let mut shape_rows = Vec::new();
-        for &subject in &subjects {
-            match engine.measure(suite, shape, subject)? {
-                Some(row) => shape_rows.push(row),
-                None => engine.suspend(|| skipped_note(shape, subject)),
+    let mut shape_rows = Vec::new();
+    engine.measure_passes(&jobs, |engine, i, row| {
+        let (suite, shape, subject) = jobs[i];
+        match row {
+            Some(row) => shape_rows.push(row),
+            None => engine.suspend(|| skipped_note(shape, subject)),
+        }
+        if (i + 1) % subjects.len() == 0 {
+            if !args.json && !shape_rows.is_empty() {
+                engine.suspend(|| write!(out, "{}", shape_table(suite, shape, &shape_rows)))?;
             }
+            rows.append(&mut shape_rows);
         }
-        if !args.json && !shape_rows.is_empty() {
-            engine.suspend(|| write!(out, "{}", shape_table(suite, shape, &shape_rows)))?;
-        }
-        rows.extend(shape_rows);
-    }
+        Ok(())
+    })?;
     engine.finish();
 
     let totals = results::totals(&rows, &workload.suite_sizes());
@@ -80,14 +86,19 @@ fn skipped_note(shape: &Shape, subject: Subject) {
     }
 }
 
-/// CPU, how peaks are measured, threads.
+/// CPU, how peaks are measured, threads, passes.
 pub fn header(doc: &Document, threads: usize) -> String {
-    format!(
+    let mut s = format!(
         "CPU: {} ({})\nPeak GFLOP/s per core: register-only FMA loop per ISA, best of 100 runs of 2.5 ms, \
          measured in this process before each shape (on the shape's line)\n\
-         Threads per convolution: {threads}; % peak = GFLOP/s / (that peak of the row's ISA × threads)\n\n",
+         Threads per convolution: {threads}; % peak = GFLOP/s / (that peak of the row's ISA × threads)\n",
         doc.cpu, doc.arch,
-    )
+    );
+    if doc.passes > 1 {
+        s += &format!("Passes: {}\n", results::passes_note(doc.passes));
+    }
+    s.push('\n');
+    s
 }
 
 /// The peaks measured over the run: median and range per ISA (nothing when none was), and
@@ -114,16 +125,25 @@ fn shape_table(suite: &str, shape: &Shape, rows: &[Row]) -> String {
     } else {
         String::new()
     };
-    // The peak each ISA's rows were compared with (measured just before this shape).
-    let mut peaks: Vec<(String, f64)> = Vec::new();
-    for r in rows {
-        if Peer::from_name(&r.isa).is_none() && !peaks.iter().any(|(isa, _)| *isa == r.isa) {
-            peaks.push((r.isa.clone(), r.peak_gflops));
+    // The peak each ISA's rows were compared with (measured just before this shape; with
+    // several passes, rows kept from different passes have different peaks: their range).
+    let mut peaks: Vec<(String, f64, f64)> = Vec::new();
+    for r in rows.iter().filter(|r| Peer::from_name(&r.isa).is_none()) {
+        let p = r.peak_gflops;
+        match peaks.iter_mut().find(|(isa, ..)| *isa == r.isa) {
+            Some((_, lo, hi)) => (*lo, *hi) = (lo.min(p), hi.max(p)),
+            None => peaks.push((r.isa.clone(), p, p)),
         }
     }
     let peaks: Vec<String> = peaks
         .iter()
-        .map(|(isa, p)| format!("{isa} {p:.1}"))
+        .map(|(isa, lo, hi)| {
+            if lo == hi {
+                format!("{isa} {lo:.1}")
+            } else {
+                format!("{isa} {lo:.1}–{hi:.1}")
+            }
+        })
         .collect();
     let peaks = if peaks.is_empty() {
         String::new()
@@ -135,6 +155,7 @@ fn shape_table(suite: &str, shape: &Shape, rows: &[Row]) -> String {
         format::gflop(shape.flops())
     );
     let peers = results::peers_in(rows);
+    let passes = rows.iter().any(|r| r.pass_gflops.len() > 1);
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -147,6 +168,9 @@ fn shape_table(suite: &str, shape: &Shape, rows: &[Row]) -> String {
                 format!("{:.1}", r.gflops),
                 format::percent(r.efficiency),
             ];
+            if passes {
+                cells.push(results::pass_range_cell(r));
+            }
             for &peer in &peers {
                 let ratio = results::peer_row(rows, r, peer).map(|p| r.gflops / p.gflops);
                 cells.push(results::ratio_cell(ratio));
@@ -164,6 +188,9 @@ fn shape_table(suite: &str, shape: &Shape, rows: &[Row]) -> String {
         "GFLOP/s",
         "% peak",
     ];
+    if passes {
+        headers.push("passes (GFLOP/s)");
+    }
     headers.extend(ratio_headers.iter().map(String::as_str));
     let mut right = vec![false, false, false, false, true, true, true];
     right.resize(headers.len(), true);

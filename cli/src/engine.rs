@@ -15,7 +15,7 @@ use crate::args::{WorkloadArgs, HUGE_PAGES_TIMED, TIMED_CALL};
 use crate::measure::{median_time, InputRing, Sample};
 use crate::peers::{self, Peer};
 use crate::pool;
-use crate::results::{efficiency, Document, HugePages, Row, Total};
+use crate::results::{efficiency, median_pass, Document, HugePages, Row, Total};
 use crate::rng::Rng;
 
 /// Peak measurement: the best of many short runs. On a shared machine a few long runs are
@@ -76,6 +76,9 @@ impl Workload {
     }
 }
 
+/// One configuration to measure: a subject on a shape of a suite.
+pub type Job<'a> = (&'a str, &'a Shape, Subject);
+
 /// What to run on a shape.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Subject {
@@ -105,6 +108,8 @@ pub fn has_specialized(isa: Isa, layout: Layout, shape: &Shape) -> bool {
 pub struct Engine {
     min_time: f64,
     threads: usize,
+    /// Passes over the whole list of configurations (`--passes`).
+    passes: usize,
     /// Inputs and outputs on pages mapped for huge pages (`--huge-pages`), and the most
     /// bytes on huge pages seen while a configuration's buffers were alive.
     huge_pages: bool,
@@ -143,19 +148,21 @@ impl PeakLog {
 }
 
 impl Engine {
-    /// An engine for `workload`'s threads and buffers, with a progress bar over `jobs`
-    /// configurations, drawn on stderr when it is a terminal and `--quiet` is off. Peaks are
-    /// measured as shapes come (see [`Engine`]).
+    /// An engine for `workload`'s threads, buffers and passes, with a progress bar over
+    /// `jobs` configurations in every pass, drawn on stderr when it is a terminal and
+    /// `--quiet` is off. Peaks are measured as shapes come (see [`Engine`]).
     pub fn new(workload: &WorkloadArgs, min_time: f64, jobs: usize) -> Engine {
+        let passes = workload.passes as usize;
         Engine {
             min_time,
             threads: workload.threads as usize,
+            passes,
             huge_pages: workload.huge_pages,
             huge_granted_max: 0,
             peaks: BTreeMap::new(),
             peer_peak_isa: dispatch::best_isa(),
             rng: Rng::new(0x00c0_ffee),
-            progress: progress_bar(jobs as u64, workload.quiet),
+            progress: progress_bar((jobs * passes) as u64, workload.quiet),
         }
     }
 
@@ -209,6 +216,7 @@ impl Engine {
                 max_granted_mib: self.huge_granted_max as f64 / (1 << 20) as f64,
             }),
             min_time_s,
+            passes: self.passes,
             peak_gflops: self.peaks(),
             peak_range_gflops: self.peak_ranges(),
             results,
@@ -231,9 +239,35 @@ impl Engine {
         self.progress.finish_and_clear();
     }
 
+    /// Measures every job once per pass, pass after pass over the whole list, so that a burst
+    /// of load on a shared machine spoils one pass of many configurations rather than every
+    /// pass of a few. As a job's last pass ends (in job order), `done` gets its index and its
+    /// row: the pass with the median time, carrying every pass's GFLOP/s
+    /// ([`crate::results::median_pass`]); `None` where the kernel asked for does not fit.
+    pub fn measure_passes(
+        &mut self,
+        jobs: &[Job],
+        mut done: impl FnMut(&Engine, usize, Option<Row>) -> Result<()>,
+    ) -> Result<()> {
+        let mut measured: Vec<Vec<Row>> = vec![Vec::new(); jobs.len()];
+        for pass in 0..self.passes {
+            // Each pass measures its own peaks, even for a list of one shape.
+            for log in self.peaks.values_mut() {
+                log.shape.clear();
+            }
+            for (i, &(suite, shape, subject)) in jobs.iter().enumerate() {
+                measured[i].extend(self.measure(suite, shape, subject)?);
+                if pass + 1 == self.passes {
+                    done(self, i, median_pass(std::mem::take(&mut measured[i])))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Measures `subject` on `shape`; `None` when the kernel asked for (specialized, or one
     /// by name) does not fit this shape, layout and ISA.
-    pub fn measure(&mut self, suite: &str, shape: &Shape, subject: Subject) -> Result<Option<Row>> {
+    fn measure(&mut self, suite: &str, shape: &Shape, subject: Subject) -> Result<Option<Row>> {
         let label = match subject {
             Subject::Conv { layout, isa, kind } => format!("{shape} {layout} {isa} {kind}"),
             Subject::Peer { layout, peer } => format!("{shape} {layout} {}", peer.name()),
@@ -300,6 +334,8 @@ impl Engine {
             gflops: shape.flops() / sample.median_s / 1e9,
             peak_gflops: 0.0,
             efficiency: 0.0,
+            // Filled in by `median_pass` once every pass is measured.
+            pass_gflops: Vec::new(),
         }
     }
 

@@ -44,6 +44,41 @@ pub struct Row {
     pub peak_gflops: f64,
     /// GFLOP/s divided by (`peak_gflops` × threads).
     pub efficiency: f64,
+    /// GFLOP/s of every pass (`--passes`), in the order they ran. The row is the pass with
+    /// the median time (of an even number, the faster of the middle two). Empty in documents
+    /// written before passes existed.
+    #[serde(default)]
+    pub pass_gflops: Vec<f64>,
+}
+
+impl Row {
+    /// The lowest and highest GFLOP/s of the row's passes, when it has more than one.
+    pub fn pass_range(&self) -> Option<[f64; 2]> {
+        if self.pass_gflops.len() < 2 {
+            return None;
+        }
+        let lo = self
+            .pass_gflops
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        let hi = self.pass_gflops.iter().copied().fold(0.0, f64::max);
+        Some([lo, hi])
+    }
+}
+
+/// The row kept from one configuration's passes, in pass order: the pass with the median
+/// time (of an even number, the faster of the middle two), carrying every pass's GFLOP/s.
+/// `None` for no passes. Keeping one measured pass whole keeps its time, runs, peak and
+/// % of peak consistent with each other.
+pub fn median_pass(passes: Vec<Row>) -> Option<Row> {
+    let gflops: Vec<f64> = passes.iter().map(|r| r.gflops).collect();
+    let mut by_time = passes;
+    by_time.sort_by(|a, b| a.median_s.total_cmp(&b.median_s));
+    let mid = by_time.len().checked_sub(1)? / 2;
+    let mut row = by_time.swap_remove(mid);
+    row.pass_gflops = gflops;
+    Some(row)
 }
 
 /// One suite's forward pass (its 1x1 layers only) for one configuration.
@@ -85,6 +120,9 @@ pub struct Document {
     /// What one timed call includes.
     pub timed_call: String,
     pub min_time_s: f64,
+    /// Passes over the whole list of configurations (`--passes`); see [`Row::pass_gflops`].
+    #[serde(default = "one")]
+    pub passes: usize,
     /// Single-core peak GFLOP/s per ISA, measured in the same process before each shape: the
     /// median of those measurements (each row carries its own).
     pub peak_gflops: BTreeMap<String, f64>,
@@ -96,6 +134,10 @@ pub struct Document {
     pub huge_pages: Option<HugePages>,
     pub results: Vec<Row>,
     pub totals: Vec<Total>,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// Buffers mapped for transparent huge pages (`--huge-pages`), and what the system made of it.
@@ -250,6 +292,21 @@ pub fn peak_list(doc: &Document) -> String {
     peaks.join(", ")
 }
 
+/// What `--passes N` did, for the headers of tables and reports.
+pub fn passes_note(passes: usize) -> String {
+    format!(
+        "{passes} passes over every configuration, one after another; each row is the pass \
+         with the median time (its own peak and % of peak), and \"passes\" gives the lowest \
+         and highest GFLOP/s of the {passes}"
+    )
+}
+
+/// A "passes" cell: the lowest and highest GFLOP/s of a row's passes.
+pub fn pass_range_cell(row: &Row) -> String {
+    row.pass_range()
+        .map_or("-".to_string(), |[lo, hi]| format!("{lo:.1}–{hi:.1}"))
+}
+
 /// `gflops / (peak × threads)`, or 0 when the peak is unknown.
 pub fn efficiency(gflops: f64, peak: Option<f64>, threads: usize) -> f64 {
     match peak {
@@ -285,6 +342,7 @@ mod tests {
             gflops,
             peak_gflops: peak,
             efficiency: gflops / peak,
+            pass_gflops: vec![gflops],
         }
     }
 
@@ -369,5 +427,29 @@ mod tests {
         assert_eq!(peers_in(&rows), [Peer::Gemm]);
         assert_eq!(ratio_cell(None), "-");
         assert_eq!(ratio_cell(Some(1.234)), "1.23");
+    }
+
+    /// The kept pass is a measured one, whole: the median time (the faster of the middle two
+    /// for an even count), with its own peak; every pass's GFLOP/s stays, in pass order.
+    #[test]
+    fn median_pass_keeps_the_middle_pass_whole() {
+        let passes = vec![
+            row("a", 1, 3e-3, 1e6, 90.0),
+            row("a", 1, 1e-3, 1e6, 100.0),
+            row("a", 1, 2e-3, 1e6, 110.0),
+        ];
+        let all: Vec<f64> = passes.iter().map(|r| r.gflops).collect();
+        let kept = median_pass(passes.clone()).unwrap();
+        assert_eq!((kept.median_s, kept.peak_gflops), (2e-3, 110.0));
+        assert_eq!(kept.efficiency, kept.gflops / 110.0);
+        assert_eq!(kept.pass_gflops, all);
+        let [lo, hi] = kept.pass_range().unwrap();
+        assert_eq!((lo, hi), (1e6 / 3e-3 / 1e9, 1e6 / 1e-3 / 1e9));
+
+        let even = median_pass(passes[..2].to_vec()).unwrap();
+        assert_eq!(even.median_s, 1e-3);
+        let single = median_pass(passes[2..].to_vec()).unwrap();
+        assert_eq!(single.pass_range(), None);
+        assert!(median_pass(Vec::new()).is_none());
     }
 }

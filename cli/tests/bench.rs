@@ -5,7 +5,7 @@ use common::*;
 
 use serde_json::Value;
 
-const ROW_KEYS: [&str; 16] = [
+const ROW_KEYS: [&str; 17] = [
     "shape",
     "cin",
     "cout",
@@ -22,12 +22,19 @@ const ROW_KEYS: [&str; 16] = [
     "gflops",
     "peak_gflops",
     "efficiency",
+    "pass_gflops",
 ];
 
 fn bench_json(args: &[&str]) -> Value {
     let mut all = vec!["bench", "--min-time", "0.002", "--json"];
     all.extend(args);
     serde_json::from_str(&ok(&all)).expect("bench --json prints JSON")
+}
+
+/// The text tables for one tiny shape, with `extra` options.
+fn bench_text(extra: &[&str]) -> String {
+    let args = ["bench", "--min-time", "0.002", "--shape", "8x8@4", "-q"];
+    ok(&[&args[..], extra].concat())
 }
 
 #[test]
@@ -40,6 +47,7 @@ fn json_schema_on_a_tiny_shape() {
     let range = &v["peak_range_gflops"][best];
     assert_eq!(range[0].as_f64(), Some(peak), "one shape, one measurement");
     assert_eq!(range[1].as_f64(), Some(peak));
+    assert_eq!(v["passes"], 1);
     let results = v["results"].as_array().unwrap();
     assert_eq!(results.len(), 2, "one row per layout");
     for (r, layout) in results.iter().zip(["nchw", "nhwc"]) {
@@ -69,6 +77,7 @@ fn json_schema_on_a_tiny_shape() {
         assert!(t > 0.0 && (g - flops / t / 1e9).abs() <= 1e-9 * g.max(1.0));
         // One shape: the run measured one peak per ISA, and the rows used it.
         assert_eq!(r["peak_gflops"].as_f64().unwrap(), peak);
+        assert_eq!(r["pass_gflops"], serde_json::json!([g]), "one pass");
         assert!((e - g / peak).abs() <= 1e-9);
         let name = r["kernel_name"].as_str().unwrap();
         assert!(conv1x1::kernels().any(|k| k.name == name), "{name}");
@@ -93,6 +102,52 @@ fn json_schema_on_a_tiny_shape() {
     }
 }
 
+/// With `--passes 3` each row is the pass with the median time and lists every pass's
+/// GFLOP/s; each pass measured its own peak, and the text tables show the range.
+#[test]
+fn passes_keep_the_median_pass_and_list_every_pass() {
+    let v = bench_json(&["--shape", "24x40@9", "--layout", "both", "--passes", "3"]);
+    assert_eq!(v["passes"], 3);
+    let best = conv1x1::dispatch::best_isa().name();
+    let range = &v["peak_range_gflops"][best];
+    let (lo, hi) = (range[0].as_f64().unwrap(), range[1].as_f64().unwrap());
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "one row per layout, not per pass");
+    for r in results {
+        let mut passes: Vec<f64> = r["pass_gflops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_f64().unwrap())
+            .collect();
+        assert_eq!(passes.len(), 3, "{r}");
+        passes.sort_by(f64::total_cmp);
+        // The median time is the middle GFLOP/s: the same division of the same numbers.
+        assert_eq!(r["gflops"].as_f64().unwrap(), passes[1], "{r}");
+        let peak = r["peak_gflops"].as_f64().unwrap();
+        assert!((lo..=hi).contains(&peak), "{peak} outside {lo}–{hi}");
+        let e = r["efficiency"].as_f64().unwrap();
+        assert!((e - passes[1] / peak).abs() <= 1e-9);
+    }
+    let totals = v["totals"].as_array().unwrap();
+    let t0 = totals[0]["total_s"].as_f64().unwrap();
+    assert_eq!(
+        t0,
+        results[0]["median_s"].as_f64().unwrap(),
+        "totals sum the kept rows"
+    );
+
+    let text = bench_text(&["--passes", "2"]);
+    assert!(
+        text.contains("Passes: 2 passes over every configuration"),
+        "{text}"
+    );
+    assert!(text.contains("passes (GFLOP/s)"), "{text}");
+    let single = bench_text(&[]);
+    assert!(!single.contains("passes"), "{single}");
+    fails(&["bench", "--shape", "8x8@4", "--passes", "0"], 2);
+}
+
 #[test]
 fn huge_pages_are_reported_only_when_asked_for() {
     let plain = bench_json(&["--shape", "24x40@9", "--layout", "nhwc"]);
@@ -114,15 +169,7 @@ fn huge_pages_are_reported_only_when_asked_for() {
     assert!(v["timed_call"].as_str().unwrap().contains("--huge-pages"));
     assert_eq!(v["results"].as_array().unwrap().len(), 1);
 
-    let text = ok(&[
-        "bench",
-        "--min-time",
-        "0.002",
-        "--shape",
-        "8x8@4",
-        "--huge-pages",
-        "-q",
-    ]);
+    let text = bench_text(&["--huge-pages"]);
     assert!(
         text.contains("Buffers: inputs and outputs mapped for transparent huge pages"),
         "{text}"

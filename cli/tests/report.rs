@@ -208,8 +208,14 @@ fn unwritable_output_folder_is_a_runtime_error() {
     assert!(e.contains("cannot create the output folder"), "{e}");
 }
 
-#[test]
-fn huge_pages_are_stated_in_the_report() {
+/// The three files of a report on one tiny shape, with `extra` options.
+struct TinyReport {
+    md: String,
+    html: String,
+    json: Value,
+}
+
+fn tiny_report(extra: &[&str]) -> TinyReport {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("rep").to_string_lossy().into_owned();
     let args = [
@@ -221,15 +227,46 @@ fn huge_pages_are_stated_in_the_report() {
         "--out",
         &out,
     ];
-    ok(&args);
-    let md = std::fs::read_to_string(dir.path().join("rep/report.md")).unwrap();
-    assert!(!md.contains("Buffers"), "{md}");
-    ok(&[&args[..], &["--huge-pages"]].concat());
-    let md = std::fs::read_to_string(dir.path().join("rep/report.md")).unwrap();
+    ok(&[&args[..], extra].concat());
+    let read = |name: &str| std::fs::read_to_string(dir.path().join("rep").join(name)).unwrap();
+    TinyReport {
+        md: read("report.md"),
+        html: read("report.html"),
+        json: serde_json::from_str(&read("report.json")).unwrap(),
+    }
+}
+
+#[test]
+fn huge_pages_are_stated_in_the_report() {
+    let plain = tiny_report(&[]);
+    assert!(!plain.md.contains("Buffers"), "{}", plain.md);
+    assert!(!plain.md.contains("Passes"), "{}", plain.md);
+    let huge = tiny_report(&["--huge-pages"]);
     assert!(
-        md.contains("**Buffers:** inputs and outputs mapped for transparent huge pages"),
-        "{md}"
+        huge.md
+            .contains("**Buffers:** inputs and outputs mapped for transparent huge pages"),
+        "{}",
+        huge.md
     );
-    let json = std::fs::read_to_string(dir.path().join("rep/report.json")).unwrap();
-    assert!(json.contains("\"thp_mode\""), "{json}");
+    assert!(
+        huge.json["huge_pages"]["thp_mode"].is_string(),
+        "{}",
+        huge.json
+    );
+}
+
+#[test]
+fn passes_are_stated_in_the_report() {
+    let r = tiny_report(&["--passes", "2"]);
+    assert!(
+        r.md.contains("**Passes:** 2 passes over every configuration"),
+        "{}",
+        r.md
+    );
+    assert!(r.md.contains("| passes (GFLOP/s) |"), "{}", r.md);
+    assert!(r.html.contains("passes (GFLOP/s)"));
+    assert_eq!(r.json["passes"], 2);
+    for row in r.json["results"].as_array().unwrap() {
+        assert_eq!(row["pass_gflops"].as_array().unwrap().len(), 2, "{row}");
+    }
 }

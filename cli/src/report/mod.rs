@@ -64,9 +64,10 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<()> {
     }
     let mut engine = Engine::new(&args.workload, args.min_time, jobs.len());
     let mut rows = Vec::new();
-    for (suite, shape, subject) in jobs {
-        rows.extend(engine.measure(suite, shape, subject)?);
-    }
+    engine.measure_passes(&jobs, |_, _, row| {
+        rows.extend(row);
+        Ok(())
+    })?;
     engine.finish();
 
     let totals = results::totals(&rows, &workload.suite_sizes());
@@ -122,6 +123,9 @@ pub fn facts(ctx: &ReportData) -> Vec<(&'static str, String)> {
         ),
         ("What is timed", ctx.doc.timed_call.clone()),
     ];
+    if ctx.doc.passes > 1 {
+        facts.push(("Passes", results::passes_note(ctx.doc.passes)));
+    }
     if let Some(h) = &ctx.doc.huge_pages {
         facts.push(("Buffers", h.describe()));
     }

@@ -346,9 +346,9 @@ pub fn totals_table(doc: &Document) -> Table {
     t
 }
 
-/// Every measurement.
+/// Every measurement; with several passes, the range of GFLOP/s over them.
 pub fn all_rows_table(doc: &Document) -> Table {
-    let mut t = Table::new(&[
+    let mut headers = vec![
         ("suite", false),
         ("shape", false),
         ("layout", false),
@@ -360,9 +360,14 @@ pub fn all_rows_table(doc: &Document) -> Table {
         ("runs", true),
         ("GFLOP/s", true),
         ("% peak", true),
-    ]);
+    ];
+    let passes = doc.passes > 1;
+    if passes {
+        headers.push(("passes (GFLOP/s)", true));
+    }
+    let mut t = Table::new(&headers);
     for r in &doc.results {
-        t.rows.push(vec![
+        let mut row = vec![
             r.suite.clone(),
             r.shape.clone(),
             r.layout.clone(),
@@ -374,7 +379,11 @@ pub fn all_rows_table(doc: &Document) -> Table {
             r.runs.to_string(),
             format!("{:.1}", r.gflops),
             format::percent(r.efficiency),
-        ]);
+        ];
+        if passes {
+            row.push(results::pass_range_cell(r));
+        }
+        t.rows.push(row);
     }
     t
 }
