@@ -6,6 +6,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use conv1x1::suite::Shape;
 use conv1x1::{Activation, Isa, KernelKind, Layout};
 
+use crate::results::Keep;
+
 /// What the timed call of `bench` and `report` includes; printed in help texts and reports.
 /// A macro so that `concat!` can splice it into the help attributes.
 macro_rules! timed_call {
@@ -122,11 +124,15 @@ pub struct WorkloadArgs {
     #[arg(long)]
     pub huge_pages: bool,
     /// Measure every configuration N times, in N passes over the whole list (a burst of load
-    /// on a shared machine then spoils one pass rather than every one), and keep for each the
-    /// pass with the median time; tables add the lowest and highest GFLOP/s of the passes.
+    /// on a shared machine then spoils one pass rather than every one), and keep one pass per
+    /// configuration (--keep); tables add the lowest and highest GFLOP/s of the passes.
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=99))]
     pub passes: u32,
+    /// Which pass a row keeps: the one with the median time, or the fastest (the least
+    /// disturbed, as the peak is the best of its runs).
+    #[arg(long, value_enum, default_value_t = Keep::Median)]
+    pub keep: Keep,
 }
 
 #[derive(Debug, Args)]

@@ -95,7 +95,7 @@ pub fn header(doc: &Document, threads: usize) -> String {
         doc.cpu, doc.arch,
     );
     if doc.passes > 1 {
-        s += &format!("Passes: {}\n", results::passes_note(doc.passes));
+        s += &format!("Passes: {}\n", results::passes_note(doc.passes, doc.keep));
     }
     s.push('\n');
     s

@@ -15,7 +15,7 @@ use crate::args::{WorkloadArgs, HUGE_PAGES_TIMED, TIMED_CALL};
 use crate::measure::{median_time, InputRing, Sample};
 use crate::peers::{self, Peer};
 use crate::pool;
-use crate::results::{efficiency, median_pass, Document, HugePages, Row, Total};
+use crate::results::{efficiency, kept_pass, Document, HugePages, Keep, Row, Total};
 use crate::rng::Rng;
 
 /// Peak measurement: the best of many short runs. On a shared machine a few long runs are
@@ -108,8 +108,9 @@ pub fn has_specialized(isa: Isa, layout: Layout, shape: &Shape) -> bool {
 pub struct Engine {
     min_time: f64,
     threads: usize,
-    /// Passes over the whole list of configurations (`--passes`).
+    /// Passes over the whole list of configurations (`--passes`), and which one a row keeps.
     passes: usize,
+    keep: Keep,
     /// Inputs and outputs on pages mapped for huge pages (`--huge-pages`), and the most
     /// bytes on huge pages seen while a configuration's buffers were alive.
     huge_pages: bool,
@@ -157,6 +158,7 @@ impl Engine {
             min_time,
             threads: workload.threads as usize,
             passes,
+            keep: workload.keep,
             huge_pages: workload.huge_pages,
             huge_granted_max: 0,
             peaks: BTreeMap::new(),
@@ -217,6 +219,7 @@ impl Engine {
             }),
             min_time_s,
             passes: self.passes,
+            keep: self.keep,
             peak_gflops: self.peaks(),
             peak_range_gflops: self.peak_ranges(),
             results,
@@ -242,8 +245,8 @@ impl Engine {
     /// Measures every job once per pass, pass after pass over the whole list, so that a burst
     /// of load on a shared machine spoils one pass of many configurations rather than every
     /// pass of a few. As a job's last pass ends (in job order), `done` gets its index and its
-    /// row: the pass with the median time, carrying every pass's GFLOP/s
-    /// ([`crate::results::median_pass`]); `None` where the kernel asked for does not fit.
+    /// row: the pass `--keep` names, carrying every pass's GFLOP/s
+    /// ([`crate::results::kept_pass`]); `None` where the kernel asked for does not fit.
     pub fn measure_passes(
         &mut self,
         jobs: &[Job],
@@ -258,7 +261,8 @@ impl Engine {
             for (i, &(suite, shape, subject)) in jobs.iter().enumerate() {
                 measured[i].extend(self.measure(suite, shape, subject)?);
                 if pass + 1 == self.passes {
-                    done(self, i, median_pass(std::mem::take(&mut measured[i])))?;
+                    let kept = kept_pass(std::mem::take(&mut measured[i]), self.keep);
+                    done(self, i, kept)?;
                 }
             }
         }
@@ -334,7 +338,7 @@ impl Engine {
             gflops: shape.flops() / sample.median_s / 1e9,
             peak_gflops: 0.0,
             efficiency: 0.0,
-            // Filled in by `median_pass` once every pass is measured.
+            // Filled in by `kept_pass` once every pass is measured.
             pass_gflops: Vec::new(),
         }
     }

@@ -44,9 +44,8 @@ pub struct Row {
     pub peak_gflops: f64,
     /// GFLOP/s divided by (`peak_gflops` × threads).
     pub efficiency: f64,
-    /// GFLOP/s of every pass (`--passes`), in the order they ran. The row is the pass with
-    /// the median time (of an even number, the faster of the middle two). Empty in documents
-    /// written before passes existed.
+    /// GFLOP/s of every pass (`--passes`), in the order they ran; the row is the pass the
+    /// document's `keep` names. Empty in documents written before passes existed.
     #[serde(default)]
     pub pass_gflops: Vec<f64>,
 }
@@ -67,16 +66,31 @@ impl Row {
     }
 }
 
-/// The row kept from one configuration's passes, in pass order: the pass with the median
-/// time (of an even number, the faster of the middle two), carrying every pass's GFLOP/s.
-/// `None` for no passes. Keeping one measured pass whole keeps its time, runs, peak and
-/// % of peak consistent with each other.
-pub fn median_pass(passes: Vec<Row>) -> Option<Row> {
+/// Which of a configuration's passes its row keeps (`--keep`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Keep {
+    /// The pass with the median time (of an even number, the faster of the middle two).
+    #[default]
+    Median,
+    /// The pass with the shortest time: the least disturbed, as the peak is the best of its
+    /// runs.
+    Fastest,
+}
+
+/// The row kept from one configuration's passes, given in pass order, carrying every
+/// pass's GFLOP/s; `None` for no passes. Keeping one measured pass whole keeps its time,
+/// runs, peak and % of peak consistent with each other.
+pub fn kept_pass(passes: Vec<Row>, keep: Keep) -> Option<Row> {
     let gflops: Vec<f64> = passes.iter().map(|r| r.gflops).collect();
     let mut by_time = passes;
     by_time.sort_by(|a, b| a.median_s.total_cmp(&b.median_s));
-    let mid = by_time.len().checked_sub(1)? / 2;
-    let mut row = by_time.swap_remove(mid);
+    let last = by_time.len().checked_sub(1)?;
+    let index = match keep {
+        Keep::Median => last / 2,
+        Keep::Fastest => 0,
+    };
+    let mut row = by_time.swap_remove(index);
     row.pass_gflops = gflops;
     Some(row)
 }
@@ -123,6 +137,9 @@ pub struct Document {
     /// Passes over the whole list of configurations (`--passes`); see [`Row::pass_gflops`].
     #[serde(default = "one")]
     pub passes: usize,
+    /// Which pass each row keeps (`--keep`).
+    #[serde(default)]
+    pub keep: Keep,
     /// Single-core peak GFLOP/s per ISA, measured in the same process before each shape: the
     /// median of those measurements (each row carries its own).
     pub peak_gflops: BTreeMap<String, f64>,
@@ -292,12 +309,16 @@ pub fn peak_list(doc: &Document) -> String {
     peaks.join(", ")
 }
 
-/// What `--passes N` did, for the headers of tables and reports.
-pub fn passes_note(passes: usize) -> String {
+/// What `--passes N --keep K` did, for the headers of tables and reports.
+pub fn passes_note(passes: usize, keep: Keep) -> String {
+    let kept = match keep {
+        Keep::Median => "the median time",
+        Keep::Fastest => "the shortest time (the least disturbed)",
+    };
     format!(
         "{passes} passes over every configuration, one after another; each row is the pass \
-         with the median time (its own peak and % of peak), and \"passes\" gives the lowest \
-         and highest GFLOP/s of the {passes}"
+         with {kept}, with its own peak and % of peak, and \"passes\" gives the lowest and \
+         highest GFLOP/s of the {passes}"
     )
 }
 
@@ -430,26 +451,31 @@ mod tests {
     }
 
     /// The kept pass is a measured one, whole: the median time (the faster of the middle two
-    /// for an even count), with its own peak; every pass's GFLOP/s stays, in pass order.
+    /// for an even count) or the shortest, with its own peak; every pass's GFLOP/s stays, in
+    /// pass order.
     #[test]
-    fn median_pass_keeps_the_middle_pass_whole() {
+    fn kept_pass_is_one_measured_pass_whole() {
         let passes = vec![
             row("a", 1, 3e-3, 1e6, 90.0),
             row("a", 1, 1e-3, 1e6, 100.0),
             row("a", 1, 2e-3, 1e6, 110.0),
         ];
         let all: Vec<f64> = passes.iter().map(|r| r.gflops).collect();
-        let kept = median_pass(passes.clone()).unwrap();
+        let kept = kept_pass(passes.clone(), Keep::Median).unwrap();
         assert_eq!((kept.median_s, kept.peak_gflops), (2e-3, 110.0));
         assert_eq!(kept.efficiency, kept.gflops / 110.0);
         assert_eq!(kept.pass_gflops, all);
         let [lo, hi] = kept.pass_range().unwrap();
         assert_eq!((lo, hi), (1e6 / 3e-3 / 1e9, 1e6 / 1e-3 / 1e9));
 
-        let even = median_pass(passes[..2].to_vec()).unwrap();
+        let fastest = kept_pass(passes.clone(), Keep::Fastest).unwrap();
+        assert_eq!((fastest.median_s, fastest.peak_gflops), (1e-3, 100.0));
+        assert_eq!(fastest.pass_gflops, all);
+
+        let even = kept_pass(passes[..2].to_vec(), Keep::Median).unwrap();
         assert_eq!(even.median_s, 1e-3);
-        let single = median_pass(passes[2..].to_vec()).unwrap();
+        let single = kept_pass(passes[2..].to_vec(), Keep::Median).unwrap();
         assert_eq!(single.pass_range(), None);
-        assert!(median_pass(Vec::new()).is_none());
+        assert!(kept_pass(Vec::new(), Keep::Fastest).is_none());
     }
 }

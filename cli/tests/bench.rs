@@ -47,7 +47,7 @@ fn json_schema_on_a_tiny_shape() {
     let range = &v["peak_range_gflops"][best];
     assert_eq!(range[0].as_f64(), Some(peak), "one shape, one measurement");
     assert_eq!(range[1].as_f64(), Some(peak));
-    assert_eq!(v["passes"], 1);
+    assert_eq!((&v["passes"], &v["keep"]), (&1.into(), &"median".into()));
     let results = v["results"].as_array().unwrap();
     assert_eq!(results.len(), 2, "one row per layout");
     for (r, layout) in results.iter().zip(["nchw", "nhwc"]) {
@@ -136,6 +136,19 @@ fn passes_keep_the_median_pass_and_list_every_pass() {
         results[0]["median_s"].as_f64().unwrap(),
         "totals sum the kept rows"
     );
+
+    // The fastest pass instead: the highest GFLOP/s of the three.
+    let v = bench_json(&["--shape", "24x40@9", "--passes", "3", "--keep", "fastest"]);
+    assert_eq!(v["keep"], "fastest");
+    for r in v["results"].as_array().unwrap() {
+        let best = r["pass_gflops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_f64().unwrap())
+            .fold(0.0, f64::max);
+        assert_eq!(r["gflops"].as_f64().unwrap(), best, "{r}");
+    }
 
     let text = bench_text(&["--passes", "2"]);
     assert!(

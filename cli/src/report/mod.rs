@@ -124,7 +124,7 @@ pub fn facts(ctx: &ReportData) -> Vec<(&'static str, String)> {
         ("What is timed", ctx.doc.timed_call.clone()),
     ];
     if ctx.doc.passes > 1 {
-        facts.push(("Passes", results::passes_note(ctx.doc.passes)));
+        facts.push(("Passes", results::passes_note(ctx.doc.passes, ctx.doc.keep)));
     }
     if let Some(h) = &ctx.doc.huge_pages {
         facts.push(("Buffers", h.describe()));
