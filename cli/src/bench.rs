@@ -126,24 +126,16 @@ fn shape_table(suite: &str, shape: &Shape, rows: &[Row]) -> String {
         String::new()
     };
     // The peak each ISA's rows were compared with (measured just before this shape; with
-    // several passes, rows kept from different passes have different peaks: their range).
-    let mut peaks: Vec<(String, f64, f64)> = Vec::new();
-    for r in rows.iter().filter(|r| Peer::from_name(&r.isa).is_none()) {
-        let p = r.peak_gflops;
-        match peaks.iter_mut().find(|(isa, ..)| *isa == r.isa) {
-            Some((_, lo, hi)) => (*lo, *hi) = (lo.min(p), hi.max(p)),
-            None => peaks.push((r.isa.clone(), p, p)),
+    // several passes, the highest of those measured before it in each pass).
+    let mut peaks: Vec<(String, f64)> = Vec::new();
+    for r in rows {
+        if Peer::from_name(&r.isa).is_none() && !peaks.iter().any(|(isa, _)| *isa == r.isa) {
+            peaks.push((r.isa.clone(), r.peak_gflops));
         }
     }
     let peaks: Vec<String> = peaks
         .iter()
-        .map(|(isa, lo, hi)| {
-            if lo == hi {
-                format!("{isa} {lo:.1}")
-            } else {
-                format!("{isa} {lo:.1}–{hi:.1}")
-            }
-        })
+        .map(|(isa, p)| format!("{isa} {p:.1}"))
         .collect();
     let peaks = if peaks.is_empty() {
         String::new()
