@@ -1,10 +1,11 @@
 //! The ceiling of the NCHW tiles' k loops, and how close the kernels come to it. Hand-written
 //! assembly loops of one k step of the AVX-512 8 × 3 and AVX2 6 × 2 tiles: at fixed addresses
 //! (and variants), and walked as the kernel walks them (input rows a channel stride apart,
-//! weights in steps, blocks of kc) over operands that fit in L1; then the generic kernels on
-//! shapes whose operands fit in L2, input hot. Each is compared with a register-only loop of
-//! independent FMA chains (24 zmm or 12 ymm, as `conv1x1::peak` measures the peak), printed as
-//! markdown tables (benches/README.md, note 39).
+//! weights in steps, blocks of kc) over operands that fit in L1; then the generic kernels with
+//! the input hot (in L2 where the operands fit) and with inputs rotating through 12 MiB, from
+//! L3, as the suites measure them. Each is compared with a register-only loop of independent
+//! FMA chains (24 zmm or 12 ymm, as `conv1x1::peak` measures the peak), printed as markdown
+//! tables (benches/README.md, note 39).
 //!
 //! ```text
 //! cargo run --release --example tile_ceiling [-- --passes P]
@@ -179,47 +180,69 @@ mod x86 {
             print_row(&l.name, samples);
         }
 
-        // The kernels themselves on the same terms: operands hot in L2, best of 100 calls.
+        // The kernels themselves on the same terms: best of 100 calls, with the input hot (in
+        // L2 where the operands fit) and with inputs rotating through more than L2, as the
+        // suites measure them.
         let mut rows = Vec::new();
         for isa in [Isa::Avx512, Isa::Avx2] {
             for layout in [Layout::Nchw, Layout::Nhwc] {
                 for shape in KERNEL_SHAPES {
-                    if dispatch::is_supported(isa) {
-                        rows.push((isa, layout, shape.parse::<Shape>().expect("a shape")));
+                    for from_l3 in [false, true] {
+                        if dispatch::is_supported(isa) {
+                            let shape: Shape = shape.parse().expect("a shape");
+                            rows.push((isa, layout, shape, from_l3));
+                        }
                     }
                 }
             }
         }
-        let shares = over_passes(&rows, passes, |(isa, layout, shape)| {
+        let shares = over_passes(&rows, passes, |&(isa, layout, shape, from_l3)| {
             let spec = shape
                 .spec()
-                .layout(*layout)
-                .isa(*isa)
+                .layout(layout)
+                .isa(isa)
                 .kernel(KernelKind::Generic);
             let w = AlignedBuf::filled(shape.cin * shape.cout, 0.01);
             let plan = Plan::new(&spec, &w, None).expect("a plan");
             let dims = shape.dims();
-            let x = AlignedBuf::filled(plan.input_len(dims).expect("input size"), 1.0);
+            let in_len = plan.input_len(dims).expect("input size");
+            let inputs = if from_l3 {
+                ROTATE_BYTES.div_ceil(4 * in_len).max(2)
+            } else {
+                1
+            };
+            let x: Vec<AlignedBuf> = (0..inputs)
+                .map(|_| AlignedBuf::filled(in_len, 1.0))
+                .collect();
             let mut y = AlignedBuf::zeroed(plan.output_len(dims).expect("output size"));
-            for _ in 0..10 {
-                plan.run(dims, &x, &mut y, None).expect("run");
-            }
-            against_peak(*isa, || {
+            let mut call = 0;
+            let mut run = || {
                 let t = Instant::now();
-                plan.run(dims, &x, &mut y, None).expect("run");
+                plan.run(dims, &x[call % inputs], &mut y, None)
+                    .expect("run");
+                call += 1;
                 shape.flops() / t.elapsed().as_secs_f64() / 1e9
-            })
+            };
+            for _ in 0..inputs.max(10) {
+                run();
+            }
+            against_peak(isa, run)
         });
         println!();
-        println!("| kernel (operands in L2) | GFLOP/s | % of peak | lowest–highest pass |");
-        println!("| --- | ---: | ---: | ---: |");
-        for ((isa, layout, shape), samples) in rows.iter().zip(shares) {
-            print_row(&format!("{isa} {layout} `{shape}`"), samples);
+        println!("| kernel | input | GFLOP/s | % of peak | lowest–highest pass |");
+        println!("| --- | --- | ---: | ---: | ---: |");
+        for ((isa, layout, shape, from_l3), samples) in rows.iter().zip(shares) {
+            let input = if *from_l3 { "rotating, from L3" } else { "hot" };
+            print_row(&format!("{isa} {layout} `{shape}` | {input}"), samples);
         }
     }
 
-    /// Shapes whose input, weights and output fit in L2 together.
-    const KERNEL_SHAPES: [&str; 2] = ["1024x256@12x16", "256x64@12x16"];
+    /// Kernel shapes: two whose input, weights and output fit in L2 together, and two suite
+    /// layers.
+    const KERNEL_SHAPES: [&str; 4] = ["1024x256@12x16", "256x64@12x16", "1024x256@14", "256x64@56"];
+
+    /// Inputs rotating "from L3" span at least this many bytes (as in the suites' rings).
+    const ROTATE_BYTES: usize = 12 << 20;
 
     impl Loop {
         /// Steps per block of the walking loops; 1 for the others.
