@@ -18,6 +18,8 @@
 
 use clap::Parser;
 
+mod common;
+
 #[derive(Parser)]
 struct Args {
     /// Passes over every loop.
@@ -45,7 +47,7 @@ mod x86 {
     use conv1x1::{dispatch, AlignedBuf, Isa, KernelKind, Layout, Plan};
 
     /// What a loop reads: `k` input rows `stride_bytes` apart from `x`, and `k` steps of
-    /// weights from `w` (the fixed-address loops read 65 floats at `x` only).
+    /// weights from `w` (the fixed-address loops read the first row and step every time).
     struct Operands {
         x: *const f32,
         w: *const f32,
@@ -167,10 +169,10 @@ mod x86 {
         }
         let shares = over_passes(&loops, passes, |l| {
             let o = LoopOperands::new(l.walk);
-            let steps = calibrate(|n| unsafe_run(l, &o.operands(), n), l.walk_k());
+            let steps = calibrate(|n| run_loop(l, &o.operands(), n), l.walk_k());
             against_peak(l.isa, || {
                 let t = Instant::now();
-                unsafe_run(l, &o.operands(), steps);
+                run_loop(l, &o.operands(), steps);
                 l.flops * steps as f64 / t.elapsed().as_secs_f64() / 1e9
             })
         });
@@ -182,7 +184,7 @@ mod x86 {
 
         // The kernels themselves on the same terms: best of 100 calls, with the input hot (in
         // L2 where the operands fit) and with inputs rotating through more than L2, as the
-        // suites measure them.
+        // suites measure them (the output buffer is reused, as there).
         let mut rows = Vec::new();
         for isa in [Isa::Avx512, Isa::Avx2] {
             for layout in [Layout::Nchw, Layout::Nhwc] {
@@ -207,7 +209,7 @@ mod x86 {
             let dims = shape.dims();
             let in_len = plan.input_len(dims).expect("input size");
             let inputs = if from_l3 {
-                ROTATE_BYTES.div_ceil(4 * in_len).max(2)
+                crate::common::ROTATE_BYTES.div_ceil(4 * in_len).max(2)
             } else {
                 1
             };
@@ -240,9 +242,6 @@ mod x86 {
     /// Kernel shapes: two whose input, weights and output fit in L2 together, and two suite
     /// layers.
     const KERNEL_SHAPES: [&str; 4] = ["1024x256@12x16", "256x64@12x16", "1024x256@14", "256x64@56"];
-
-    /// Inputs rotating "from L3" span at least this many bytes (as in the suites' rings).
-    const ROTATE_BYTES: usize = 12 << 20;
 
     impl Loop {
         /// Steps per block of the walking loops; 1 for the others.
@@ -281,7 +280,7 @@ mod x86 {
         }
     }
 
-    fn unsafe_run(l: &Loop, o: &Operands, steps: u64) {
+    fn run_loop(l: &Loop, o: &Operands, steps: u64) {
         // SAFETY: `o` describes live buffers of the sizes the loops read (`LoopOperands`),
         // and `main` keeps only loops whose ISA this CPU runs.
         unsafe { (l.run)(o, steps) }
@@ -304,7 +303,7 @@ mod x86 {
 
     /// `run`'s best GFLOP/s over `RUNS` rounds as a share of the best of the register-only
     /// FMA loop of `isa`, which runs for `RUN_SECONDS` just before it in every round: both
-    /// bests come from the same half second, whatever the machine's load did meanwhile.
+    /// bests come from the same few tenths of a second, whatever the machine's load did.
     fn against_peak(isa: Isa, mut run: impl FnMut() -> f64) -> [f64; 2] {
         let peak = match isa {
             Isa::Avx512 => zmm_peak,
@@ -322,11 +321,11 @@ mod x86 {
             run: peak,
             walk: None,
         };
-        let steps = calibrate(|n| unsafe_run(&reference, &o.operands(), n), 1);
+        let steps = calibrate(|n| run_loop(&reference, &o.operands(), n), 1);
         let (mut best, mut best_peak) = (0.0f64, 0.0f64);
         for _ in 0..RUNS {
             let t = Instant::now();
-            unsafe_run(&reference, &o.operands(), steps);
+            run_loop(&reference, &o.operands(), steps);
             let g = reference.flops * steps as f64 / t.elapsed().as_secs_f64() / 1e9;
             best_peak = best_peak.max(g);
             best = best.max(run());
