@@ -8,7 +8,7 @@
 //! tables (benches/README.md, note 39).
 //!
 //! ```text
-//! cargo run --release --example tile_ceiling [-- --passes P]
+//! cargo run --release --example tile_ceiling [-- --passes P] [--shape S,...] [--kernels-only]
 //! ```
 //! A measurement is 100 rounds of one 2.5 ms run of the reference loop and one run of the loop
 //! (or one call of the kernel): the best of each, so both come from the same half second, and
@@ -25,11 +25,17 @@ struct Args {
     /// Passes over every loop.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     passes: u32,
+    /// Kernel shapes to measure instead of the default four (repeat, or separate with commas).
+    #[arg(long = "shape", value_delimiter = ',')]
+    shapes: Vec<conv1x1::suite::Shape>,
+    /// Measure the kernels only, not the assembly loops.
+    #[arg(long)]
+    kernels_only: bool,
 }
 
 #[cfg(target_arch = "x86_64")]
 fn main() {
-    x86::main(Args::parse().passes as usize);
+    x86::main(Args::parse());
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -158,12 +164,13 @@ mod x86 {
         loops
     }
 
-    pub fn main(passes: usize) {
+    pub fn main(args: crate::Args) {
+        let passes = args.passes as usize;
         let loops: Vec<Loop> = loops()
             .into_iter()
-            .filter(|l| dispatch::is_supported(l.isa))
+            .filter(|l| dispatch::is_supported(l.isa) && !args.kernels_only)
             .collect();
-        if loops.is_empty() {
+        if !dispatch::is_supported(Isa::Avx2) {
             println!("tile_ceiling: this CPU has neither AVX2+FMA nor AVX-512");
             return;
         }
@@ -176,22 +183,32 @@ mod x86 {
                 l.flops * steps as f64 / t.elapsed().as_secs_f64() / 1e9
             })
         });
-        println!("| loop | GFLOP/s | % of peak | lowest–highest pass |");
-        println!("| --- | ---: | ---: | ---: |");
-        for (l, samples) in loops.iter().zip(shares) {
-            print_row(&l.name, samples);
+        if !loops.is_empty() {
+            println!("| loop | GFLOP/s | % of peak | lowest–highest pass |");
+            println!("| --- | ---: | ---: | ---: |");
+            for (l, samples) in loops.iter().zip(shares) {
+                print_row(&l.name, samples);
+            }
+            println!();
         }
 
         // The kernels themselves on the same terms: best of 100 calls, with the input hot (in
         // L2 where the operands fit) and with inputs rotating through more than L2, as the
         // suites measure them (the output buffer is reused, as there).
+        let shapes: Vec<Shape> = if args.shapes.is_empty() {
+            KERNEL_SHAPES
+                .iter()
+                .map(|s| s.parse().expect("a shape"))
+                .collect()
+        } else {
+            args.shapes
+        };
         let mut rows = Vec::new();
         for isa in [Isa::Avx512, Isa::Avx2] {
             for layout in [Layout::Nchw, Layout::Nhwc] {
-                for shape in KERNEL_SHAPES {
+                for &shape in &shapes {
                     for from_l3 in [false, true] {
                         if dispatch::is_supported(isa) {
-                            let shape: Shape = shape.parse().expect("a shape");
                             rows.push((isa, layout, shape, from_l3));
                         }
                     }
@@ -230,7 +247,6 @@ mod x86 {
             }
             against_peak(isa, run)
         });
-        println!();
         println!("| kernel | input | GFLOP/s | % of peak | lowest–highest pass |");
         println!("| --- | --- | ---: | ---: | ---: |");
         for ((isa, layout, shape, from_l3), samples) in rows.iter().zip(shares) {
