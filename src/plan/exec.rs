@@ -66,9 +66,13 @@ const NCHW_SPAN_BYTES: usize = 512 << 10;
 /// of 128 channels, 1.5 MiB of sums), and the next block then reads the sums back from L3.
 /// Spans of at most `NCHW_SPAN_BYTES` keep them in L2: `256x128@56` +6-8 %, `256x64@56`,
 /// `512x256@28` and `256x512@56s2` +3-6 %, `1024x256@14` (one span) unchanged
-/// (benches/README.md, note 31). Spans are equal, in whole pixel units (`grain`), so tiles and
-/// their tails fall as they would in a work item of the same pixels: results do not change.
-/// With one k block there are no sums to keep, and the image runs as one span.
+/// (benches/README.md, note 31). Spans hold equal numbers of whole pixel units (`grain`), so
+/// tiles and their tails fall as they would in a work item of the same pixels: results do not
+/// change. The pixels after the last whole unit (fewer than one) belong to the last span, where
+/// the last full tile computes them too (`nchw_tile::fused_tail`): as a span of their own they
+/// cost a pass over every weight of the block for a pixel or a few, which ran `512x2048@7`
+/// (48 + 1 pixels, 2048 output rows) at 74 % of peak instead of 95 % (note 40). With one k
+/// block there are no sums to keep, and the image runs as one span.
 fn nchw_spans(
     plan: &Plan,
     region: &Region,
@@ -76,18 +80,42 @@ fn nchw_spans(
     p1: usize,
     grain: usize,
 ) -> impl Iterator<Item = (usize, usize)> {
+    let rows = (region.panel1 - region.panel0) * plan.kernel.mr;
+    let bytes_per_pixel = (plan.spec.cin > plan.kc).then_some(4 * (plan.kc + rows));
+    spans(p0, p1, grain, bytes_per_pixel)
+}
+
+/// `p0..p1` in spans of equal whole `grain` units of at most `NCHW_SPAN_BYTES` at
+/// `bytes_per_pixel` (at least one unit each; `None`: one span), the pixels after the last
+/// whole unit with the last span (see `nchw_spans`).
+fn spans(
+    p0: usize,
+    p1: usize,
+    grain: usize,
+    bytes_per_pixel: Option<usize>,
+) -> impl Iterator<Item = (usize, usize)> {
     let n = p1 - p0;
-    let step = if plan.spec.cin > plan.kc {
-        let rows = (region.panel1 - region.panel0) * plan.kernel.mr;
-        let max_units = (NCHW_SPAN_BYTES / (4 * (plan.kc + rows)) / grain).max(1);
-        let units = n.div_ceil(grain);
-        units.div_ceil(units.div_ceil(max_units)) * grain
-    } else {
-        n
+    let whole = n / grain;
+    let step = match bytes_per_pixel {
+        Some(bytes) if whole > 1 => {
+            let max_units = (NCHW_SPAN_BYTES / bytes / grain).max(1);
+            whole.div_ceil(whole.div_ceil(max_units)) * grain
+        }
+        _ => n,
     };
-    (p0..p1)
-        .step_by(step.max(1))
-        .map(move |s0| (s0, (s0 + step).min(p1)))
+    let count = match n {
+        0 => 0,
+        _ if step >= n => 1,
+        _ => (whole * grain).div_ceil(step),
+    };
+    (0..count).map(move |i| {
+        let end = if i + 1 == count {
+            p1
+        } else {
+            p0 + (i + 1) * step
+        };
+        (p0 + i * step, end)
+    })
 }
 
 fn epilogue(plan: &Plan, k0: usize, k: usize) -> Epilogue {
@@ -300,7 +328,7 @@ mod tests {
         assert!(p.spec.cin > p.kc, "several k blocks");
         let g = p.pixel_grain();
         let per_px = 4 * (p.kc + p.panels.count * p.kernel.mr);
-        for (p0, p1) in [(0, 3136), (5 * g, 3136), (0, 7 * g + 3)] {
+        for (p0, p1) in [(0, 3136), (5 * g, 3136), (0, 7 * g + 3), (0, 8 * g)] {
             let s = spans(&p, p0, p1);
             assert_eq!(s.first().unwrap().0, p0);
             assert_eq!(s.last().unwrap().1, p1);
@@ -308,15 +336,42 @@ mod tests {
                 assert_eq!(w[0].1, w[1].0, "contiguous");
             }
             let step = s[0].1 - s[0].0;
-            for &(a, b) in &s {
+            for (i, &(a, b)) in s.iter().enumerate() {
                 assert_eq!((a - p0) % g, 0, "spans start on pixel units");
-                assert!(b - a <= step, "equal spans, the last one shorter or equal");
-                assert!(s.len() == 1 || (b - a) * per_px <= NCHW_SPAN_BYTES.max(g * per_px));
+                if i + 1 < s.len() {
+                    assert_eq!(b - a, step, "equal spans before the last");
+                    assert!((b - a) * per_px <= NCHW_SPAN_BYTES.max(g * per_px));
+                } else {
+                    // The last: at most as many whole units, and the pixels after them.
+                    assert!((b - a) / g * g <= step, "{:?}", s);
+                    assert!(b - a >= g || s.len() == 1, "no span of a partial unit");
+                }
             }
         }
         // A 56×56 image needs several spans; a 7×7 one fits in one.
         assert!(spans(&p, 0, 3136).len() > 1);
         assert_eq!(spans(&p, 0, 49), vec![(0, 49)]);
+    }
+
+    #[test]
+    fn pixels_after_the_last_whole_unit_join_the_last_span() {
+        // AVX-512 NCHW, 2048 output rows: 48-pixel units, a budget of one unit per span. A 7×7
+        // image (a unit and a pixel) stays one span; a 14×14 one (4 units and 4 pixels) keeps
+        // its last pixels with its last unit.
+        let per_px = 4 * (128 + 2048);
+        assert!(NCHW_SPAN_BYTES / per_px < 2 * 48, "one unit per span");
+        let s = |p0, p1| super::spans(p0, p1, 48, Some(per_px)).collect::<Vec<_>>();
+        assert_eq!(s(0, 49), vec![(0, 49)]);
+        assert_eq!(s(0, 196), vec![(0, 48), (48, 96), (96, 144), (144, 196)]);
+        assert_eq!(s(96, 196), vec![(96, 144), (144, 196)]);
+        // Fewer pixels than a unit, and none.
+        assert_eq!(s(0, 47), vec![(0, 47)]);
+        assert_eq!(s(5, 5), vec![]);
+        // No byte budget (one k block): one span.
+        assert_eq!(
+            super::spans(0, 3136, 48, None).collect::<Vec<_>>(),
+            vec![(0, 3136)]
+        );
     }
 
     #[test]
