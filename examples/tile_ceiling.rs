@@ -170,7 +170,7 @@ mod x86 {
             .into_iter()
             .filter(|l| dispatch::is_supported(l.isa) && !args.kernels_only)
             .collect();
-        if !dispatch::is_supported(Isa::Avx2) {
+        if !dispatch::is_supported(Isa::Avx2) && !dispatch::is_supported(Isa::Avx512) {
             println!("tile_ceiling: this CPU has neither AVX2+FMA nor AVX-512");
             return;
         }
