@@ -161,7 +161,14 @@ unsafe fn nchw_image(
     };
     let map = pixel_map(plan, geo);
     let gather = plan.gathers();
-    let panels_per_block = (info.mc / mr).max(1);
+    // A gathering kernel copies each tile's inputs once per block, so strided convolutions
+    // run all their panels in one block: blocks of `mc` channels would repeat the gather,
+    // from L3 for the first (benches/README.md note 41).
+    let panels_per_block = if gather {
+        (region.panel1 - region.panel0).max(1)
+    } else {
+        (info.mc / mr).max(1)
+    };
     for (k0, k) in k_blocks(spec.cin, plan.kc) {
         let ep = epilogue(plan, k0, k);
         let w_block = plan.packed.as_ptr().add(k0 * panels.padded());
