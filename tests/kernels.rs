@@ -49,8 +49,9 @@ fn shapes() -> Vec<(usize, usize, (usize, usize))> {
     // run span by span.
     out.push((300, 40, (56, 56)));
     // Strided (gathered) NCHW blocks run every panel of their region in one block, past one
-    // channel block, over several k blocks whose sums are loaded back (`nchw_image`).
-    out.push((300, 600, (9, 9)));
+    // channel block (512 output channels on AVX-512, 256 on AVX2), over several k blocks
+    // whose sums are loaded back (`nchw_image`).
+    out.push((300, 520, (3, 5)));
     // Blocks that run panel by panel (`nchw_tile::panel_major`): output planes of 4096 bytes
     // (every row at the same 4 KiB offset) and of 256 bytes (16 offsets) with 260 rows, the
     // latter with a 16-pixel tail after a 48-pixel tile.

@@ -28,7 +28,8 @@ pub struct KernelInfo {
     pub lanes: usize,
     /// Input channels per cache block.
     pub kc: usize,
-    /// Output channels per cache block.
+    /// Output channels per cache block (strided NCHW plans, which gather, run every output
+    /// channel in one block: `plan::exec::nchw_image`).
     pub mc: usize,
     /// Output pixels per cache block.
     pub nc: usize,
