@@ -29,6 +29,8 @@ struct Shared {
     pending: AtomicUsize,
     stop: AtomicBool,
     panicked: AtomicBool,
+    /// How long a worker spins for the next run before sleeping.
+    spin_for: Duration,
     /// Number of sleeping workers; the lock orders sleeping against new runs.
     sleepers: Mutex<usize>,
     wake: Condvar,
@@ -45,6 +47,21 @@ pub fn with_pool<T, R>(threads: usize, task: &T, body: impl FnOnce(&Pool<'_, T>)
 where
     T: Fn(usize, usize) + Sync,
 {
+    with_pool_spinning(threads, SPIN_FOR, task, body)
+}
+
+/// [`with_pool`] whose workers spin for `spin_for` between runs before they sleep. A
+/// measurement that alternates pooled runs with single-thread calls longer than the default
+/// 200 µs keeps the workers awake this way, as back-to-back pooled runs find them.
+pub fn with_pool_spinning<T, R>(
+    threads: usize,
+    spin_for: Duration,
+    task: &T,
+    body: impl FnOnce(&Pool<'_, T>) -> R,
+) -> R
+where
+    T: Fn(usize, usize) + Sync,
+{
     let threads = threads.max(1);
     let shared = Shared {
         generation: AtomicUsize::new(0),
@@ -52,6 +69,7 @@ where
         pending: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
         panicked: AtomicBool::new(false),
+        spin_for,
         sleepers: Mutex::new(0),
         wake: Condvar::new(),
     };
@@ -149,7 +167,7 @@ impl Shared {
                 return g;
             }
             spins = spins.wrapping_add(1);
-            if spins.is_multiple_of(256) && start.elapsed() > SPIN_FOR {
+            if spins.is_multiple_of(256) && start.elapsed() > self.spin_for {
                 break;
             }
             std::hint::spin_loop();
