@@ -23,12 +23,27 @@ fn main() -> ExitCode {
     println!("cargo:rerun-if-changed=kernels");
     println!("cargo:rerun-if-changed=build");
     println!("cargo:rerun-if-changed=build.rs");
+    unoptimized_cfg();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Sets `cfg(conv1x1_unoptimized)` in unoptimized builds (opt-level 0: a dependent crate's
+/// `cargo build` and `cargo test` by default). Without optimization every `#[inline(always)]`
+/// tile function is still inlined, but none of their locals share stack slots: an ISA's
+/// block entry point grew to a frame of up to 2.9 MB, past the 2 MiB stack of a spawned Rust
+/// thread (and of every libtest test). Under this cfg the functions of
+/// `src/kernel/nchw_tile.rs` and `nhwc_tile.rs` are not inlined, so each has a frame of its
+/// own (130 KiB at most) and only one call chain's frames are live at a time.
+fn unoptimized_cfg() {
+    println!("cargo::rustc-check-cfg=cfg(conv1x1_unoptimized)");
+    if env::var("OPT_LEVEL").as_deref() == Ok("0") {
+        println!("cargo::rustc-cfg=conv1x1_unoptimized");
     }
 }
 

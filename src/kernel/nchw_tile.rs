@@ -5,6 +5,12 @@
 //! broadcasts MR packed weights and issues MR·NV FMAs into accumulators that stay in
 //! registers for the whole `k` loop. Strided convolutions first copy each pixel tile's
 //! inputs into a contiguous buffer (`gathered_tiles`) and run the same tiles from it.
+//!
+//! Every function here is `#[inline(always)]`, so that each ISA's `#[target_feature]` entry
+//! compiles the whole block into one function with the tile's sums in registers. Unoptimized
+//! builds (`cfg(conv1x1_unoptimized)`, see build.rs) instead keep them `#[inline(never)]`:
+//! without optimization one inlined block kept every local in a slot of its own, a frame of
+//! up to 2.9 MB, which overflowed a spawned thread's 2 MiB stack (tests/stack.rs).
 
 use std::mem::MaybeUninit;
 
@@ -18,7 +24,8 @@ use super::{gather_row, NchwBlock, GATHER_FLOATS};
 /// # Safety
 /// The CPU must support `S`'s instructions (call from the ISA's `#[target_feature]` entry);
 /// `b` must describe buffers as documented on [`NchwBlock`], with panels MR wide.
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 pub(crate) unsafe fn nchw_block<S: Simd, const MR: usize, const NV: usize>(
     b: &NchwBlock,
     k: usize,
@@ -32,7 +39,8 @@ pub(crate) unsafe fn nchw_block<S: Simd, const MR: usize, const NV: usize>(
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, k: usize) {
     if panel_major(b.y_cs, b.panels * MR) {
         return panel_major_tiles::<S, MR, NV>(b, k);
@@ -95,7 +103,8 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, 
 /// in every channel (the first tile also covers the next one), so later loads hit in cache
 /// even when the input comes from memory. Near the end it prefetches the start of the next
 /// block instead. Two tiles ahead measured better than one or four (benches/README.md).
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 fn prefetch_target(b: &NchwBlock, p: usize, nr: usize) -> (*const f32, usize) {
     let (start, count) = if p == 0 {
         (nr, 2 * nr)
@@ -140,7 +149,8 @@ fn panel_major(y_cs: usize, rows: usize) -> bool {
 /// then of panel 1, and so on; then the pixels after the last full tile, as in `pixel_tiles`
 /// (fused into that tile, or as tail tiles). Panel 0 reads the inputs first (from L3 or
 /// memory): it prefetches as `pixel_tiles` does (`prefetch_target`), all lines at once.
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 unsafe fn panel_major_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, k: usize) {
     let nr = NV * S::LANES;
     let mut full = b.n / nr * nr;
@@ -178,7 +188,8 @@ unsafe fn panel_major_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwB
 
 /// The pixel tail (`n` < NR pixels) of every panel: a narrower tile (17 leftover pixels cost 2
 /// vectors, not NV), or for very few pixels vectors along output channels.
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 unsafe fn tail_tiles<S: Simd, const MR: usize, const NV: usize>(
     b: &NchwBlock,
     k: usize,
@@ -237,7 +248,8 @@ const fn fused_tail<S: Simd, const MR: usize, const NV: usize>() -> usize {
 }
 
 /// Whether a tile of `n` pixels followed by the run's last `rest` pixels computes them too.
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 fn fuses<S: Simd, const MR: usize, const NV: usize>(n: usize, rest: usize) -> bool {
     // The constant test first: on other ISAs the tile variants with a tail are never used.
     let max = const { fused_tail::<S, MR, NV>() };
@@ -246,7 +258,8 @@ fn fuses<S: Simd, const MR: usize, const NV: usize>(n: usize, rest: usize) -> bo
 
 /// Every panel's full tile at pixels `p..p + NR` together with the `rest` pixels after it
 /// (`0 < rest ≤ fused_tail`), the last pixels of the run.
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 unsafe fn fused_tiles<S: Simd, const MR: usize, const NV: usize>(
     b: &NchwBlock,
     k: usize,
@@ -308,7 +321,8 @@ const fn capped(n: usize) -> usize {
 /// panel the group repeats it (reads in bounds, nothing stored). Every element gets the same
 /// FMA chain (same order, same operands) as in the pixel-vectorized tile, so results do not
 /// depend on which tile an element falls in. Returns the number of panels done.
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 unsafe fn channel_tile<S: Simd, const MR: usize, const NT: usize>(
     b: &NchwBlock,
     k: usize,
@@ -419,7 +433,8 @@ unsafe fn channel_tile<S: Simd, const MR: usize, const NT: usize>(
 /// copy per tile instead of a load-and-permute per vector per panel, lets a tile cross output
 /// rows (a 28-pixel output row no longer leaves lanes of a 32-pixel vector pair empty), and
 /// keeps the tile's inputs in L1 across the panels.
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 unsafe fn gathered_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, k: usize) {
     #[repr(C, align(64))]
     struct Buffer([MaybeUninit<f32>; GATHER_FLOATS]);
@@ -481,7 +496,8 @@ unsafe fn gathered_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBloc
 /// channel `c` at `buf + c·row`, pixel `i` at lane `i`. Pixels are copied in row segments
 /// (consecutive output pixels of one output row are equally spaced in the input), a vector
 /// at a time.
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 #[allow(clippy::too_many_arguments)]
 unsafe fn gather_tile<S: Simd>(
     b: &NchwBlock,
@@ -568,7 +584,8 @@ const fn max_lines<S: Simd, const NV: usize>() -> usize {
 /// the pixel-vectorized tile, so the result does not depend on which tile computes it.
 /// Every loop over the tile is `unroll!`ed so the accumulators stay in registers (see
 /// `unroll.rs`).
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile<
     S: Simd,

@@ -3,6 +3,12 @@
 //! Register tile: MR pixels × NV vectors of output channels. Per input channel the kernel
 //! loads NV vectors of packed weights, broadcasts one input value per pixel straight from the
 //! caller's buffer (any stride: each pixel has its own row pointer) and issues MR·NV FMAs.
+//!
+//! Every function here is `#[inline(always)]`, so that each ISA's `#[target_feature]` entry
+//! compiles the whole block into one function with the tile's sums in registers. Unoptimized
+//! builds (`cfg(conv1x1_unoptimized)`, see build.rs) instead keep them `#[inline(never)]`:
+//! without optimization one inlined block kept every local in a slot of its own, a frame of
+//! up to 2.9 MB, which overflowed a spawned thread's 2 MiB stack (tests/stack.rs).
 
 use super::simd::Simd;
 use super::unroll::unroll;
@@ -15,7 +21,8 @@ use super::NhwcBlock;
 /// # Safety
 /// The CPU must support `S`'s instructions (call from the ISA's `#[target_feature]` entry);
 /// `b` must describe buffers as documented on [`NhwcBlock`], with full panels NV·LANES wide.
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 pub(crate) unsafe fn nhwc_block<S: Simd, const MR: usize, const NV: usize>(
     b: &NhwcBlock,
     k: usize,
@@ -29,7 +36,8 @@ pub(crate) unsafe fn nhwc_block<S: Simd, const MR: usize, const NV: usize>(
 
 /// `CS`: channels are strided (an NCHW plan): channel vectors are gathered and scattered
 /// lane by lane, input values are read `x_cs` apart per channel.
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>(
     b: &NhwcBlock,
     k: usize,
@@ -112,7 +120,8 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
 
 /// The `m`-pixel tails (m ≤ 2) of full panels `j` and `j + 1` in one tile: 2·NV vectors per
 /// pixel, each panel's sums the same FMA chains as in a single-panel tile.
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 unsafe fn tail_pair<S: Simd, const MR: usize, const NV: usize, const CS: bool>(
     b: &NhwcBlock,
     nr: usize,
@@ -145,13 +154,15 @@ unsafe fn tail_pair<S: Simd, const MR: usize, const NV: usize, const CS: bool>(
 /// Whether the block's input pixels follow each other with nothing between them: stride 1,
 /// channels unstrided and the k block all of a pixel's channels. Then the input from pixel p
 /// on is one contiguous run, which the tiles prefetch a line per input channel.
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 fn contiguous_inputs(b: &NhwcBlock, k: usize, cs: bool) -> bool {
     !cs && b.map.sh == 1 && b.map.sw == 1 && b.x_ps == k
 }
 
 /// Prefetches the `k` input channels of output pixels `q0..q1` (unstrided channels).
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 unsafe fn prefetch_inputs<S: Simd>(b: &NhwcBlock, k: usize, q0: usize, q1: usize) {
     for q in q0..q1 {
         let row = b.x.wrapping_add(b.map.input_pixel(q) * b.x_ps);
@@ -167,7 +178,8 @@ unsafe fn prefetch_inputs<S: Simd>(b: &NhwcBlock, k: usize, q0: usize, q1: usize
 ///
 /// # Safety
 /// Pixels `p..p+m` exist in the block's output (and residual), their input pixels in its input.
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 unsafe fn pixel_rows<const MR: usize>(
     b: &NhwcBlock,
     p: usize,
@@ -189,7 +201,8 @@ unsafe fn pixel_rows<const MR: usize>(
 }
 
 /// Elements between an output pixel's consecutive channels: 1 unless channels are strided.
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 fn y_cs_of(b: &NhwcBlock, cs: bool) -> usize {
     if cs {
         b.y_cs
@@ -206,7 +219,8 @@ fn y_cs_of(b: &NhwcBlock, cs: bool) -> usize {
 /// vectors per panel; NV = 2·VP runs panels j and j + 1 (both full) in one tile, vector v
 /// from panel j + v / VP. Every loop over the tile is `unroll!`ed so the accumulators stay in
 /// registers (see `unroll.rs`).
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile<
     S: Simd,
@@ -373,7 +387,8 @@ unsafe fn tile<
 /// As for [`nhwc_block`], from the ISA's `#[target_feature]` function; `b.kpair` is set.
 // Only the x86 ISAs have `Simd::K_PAIRS`.
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 pub(crate) unsafe fn kpair_panel<S: Simd>(b: &NhwcBlock, nr: usize, k: usize, j: usize, n: usize) {
     debug_assert!((n % S::LANES == S::LANES / 2 && n < nr) || n == S::LANES);
     // Pixels per tile: MR·V accumulators, at most 24 of the 32 zmm or 12 of the 16 ymm.
@@ -396,7 +411,8 @@ pub(crate) unsafe fn kpair_panel<S: Simd>(b: &NhwcBlock, nr: usize, k: usize, j:
 /// Panel `j` in k-paired tiles of `MR` pixels (see [`kpair_tile`]).
 // Only the x86 ISAs have `Simd::K_PAIRS`.
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 unsafe fn kpair_tiles<S: Simd, const V: usize, const MR: usize>(
     b: &NhwcBlock,
     nr: usize,
@@ -434,7 +450,8 @@ unsafe fn kpair_tiles<S: Simd, const V: usize, const MR: usize>(
 /// per pair of input channels (see `kpair_tiles`).
 // Only the x86 ISAs have `Simd::K_PAIRS`.
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-#[inline(always)]
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
 #[allow(clippy::too_many_arguments)]
 unsafe fn kpair_tile<S: Simd, const V: usize, const MR: usize>(
     b: &NhwcBlock,
