@@ -11,9 +11,10 @@
 //!
 //! - `--threads N`: way 1 is one `Plan::run` on the calling thread, way 2 the same
 //!   convolution split by `Plan::work_items` into N items run on a pool of N persistent
-//!   threads, as `conv1x1 bench --threads N` times it. The workers spin between runs for the
-//!   whole measurement, so a pooled run finds them awake, as back-to-back pooled runs do.
-//!   The ratio is the speed-up: one-thread time ÷ N-thread time.
+//!   threads, as `conv1x1 bench --threads N` times it. An untimed empty pooled run right before
+//!   each timed one wakes the workers, so the timed run finds them spinning, as back-to-back
+//!   pooled runs do; during the single-thread calls they sleep. The ratio is the speed-up:
+//!   one-thread time ÷ N-thread time.
 //! - `--batch N`: way 1 is a batch-1 call, way 2 a batch-N call of the same layer. The ratio
 //!   is the batch-N call's efficiency relative to batch 1: batch-1 time ÷ (batch-N time / N);
 //!   1 means as efficient per image.
@@ -52,9 +53,14 @@ struct Args {
     measure: common::Measure,
 }
 
-/// Longer than any single-thread call the suites make, so the pool's workers never fall
-/// asleep while the other way runs.
-const KEEP_AWAKE: Duration = Duration::from_secs(5);
+/// How long the workers spin after a run before they sleep. Each timed pooled run follows an
+/// untimed empty one (`WAKE`), so it finds the workers spinning, as back-to-back runs do;
+/// during the single-thread calls they sleep rather than spin beside them (on a VM two vCPUs
+/// may share a core).
+const SPIN_AFTER_RUN: Duration = Duration::from_micros(10);
+/// `Pool::run` arguments: run the items, or return at once.
+const RUN: usize = 0;
+const WAKE: usize = 1;
 
 /// One thread against `threads` on the same convolution: each way's median time.
 fn threads(shape: &Shape, plan: &Plan, threads: usize, seconds: f64) -> [f64; 2] {
@@ -66,7 +72,10 @@ fn threads(shape: &Shape, plan: &Plan, threads: usize, seconds: f64) -> [f64; 2]
     let input = AtomicPtr::new(std::ptr::null_mut::<f32>());
     let output = AtomicPtr::new(std::ptr::null_mut::<f32>());
     let failure: OnceLock<conv1x1::Error> = OnceLock::new();
-    let task = |item: usize, _| {
+    let task = |item: usize, what: usize| {
+        if what == WAKE {
+            return;
+        }
         // SAFETY: both pointers come from live slices of `in_len` and `out_len` floats that
         // stay borrowed until `Pool::run` returns; thread `item` runs only item `item`, so
         // concurrent calls write disjoint parts of the output; input and output are separate
@@ -88,14 +97,14 @@ fn threads(shape: &Shape, plan: &Plan, threads: usize, seconds: f64) -> [f64; 2]
             let _ = failure.set(e);
         }
     };
-    let times = pool::with_pool_spinning(threads, KEEP_AWAKE, &task, |pool| {
+    let times = pool::with_pool_spinning(threads, SPIN_AFTER_RUN, &task, |pool| {
         // Once before timing: the pooled run must give `run`'s result, bit for bit.
         let x = common::weights(in_len);
         let (mut whole, mut pooled) = (vec![0.0; out_len], vec![f32::NAN; out_len]);
         plan.run(dims, &x, &mut whole, None).expect("run");
         input.store(x.as_ptr().cast_mut(), Ordering::Relaxed);
         output.store(pooled.as_mut_ptr(), Ordering::Relaxed);
-        pool.run(0).expect("no worker panicked");
+        pool.run(RUN).expect("no worker panicked");
         assert!(
             whole
                 .iter()
@@ -103,13 +112,19 @@ fn threads(shape: &Shape, plan: &Plan, threads: usize, seconds: f64) -> [f64; 2]
                 .all(|(a, b)| a.to_bits() == b.to_bits()),
             "{shape}: {threads} work items differ from one run"
         );
-        common::alternate(in_len, out_len, seconds, |way, x, y| {
+        let mut sets = [common::Buffers::new(in_len, out_len, AlignedBuf::zeroed)];
+        let wake = |way: usize| {
+            if way == 1 {
+                pool.run(WAKE).expect("no worker panicked");
+            }
+        };
+        common::alternate_prepared(&mut sets, [0, 0], seconds, wake, |way, x, y| {
             if way == 0 {
                 plan.run(dims, x, y, None).expect("run");
             } else {
                 input.store(x.as_ptr().cast_mut(), Ordering::Relaxed);
                 output.store(y.as_mut_ptr(), Ordering::Relaxed);
-                pool.run(0).expect("no worker panicked");
+                pool.run(RUN).expect("no worker panicked");
             }
         })
     });

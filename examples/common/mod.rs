@@ -140,6 +140,18 @@ pub fn alternate_over(
     sets: &mut [Buffers],
     set_of: [usize; 2],
     seconds: f64,
+    call: impl FnMut(usize, &[f32], &mut [f32]),
+) -> [f64; 2] {
+    alternate_prepared(sets, set_of, seconds, |_| {}, call)
+}
+
+/// [`alternate_over`] that runs `prepare(way)`, untimed, right before each timed call of
+/// `way` (to wake a thread pool, say).
+pub fn alternate_prepared(
+    sets: &mut [Buffers],
+    set_of: [usize; 2],
+    seconds: f64,
+    mut prepare: impl FnMut(usize),
     mut call: impl FnMut(usize, &[f32], &mut [f32]),
 ) -> [f64; 2] {
     let mut times = [Vec::new(), Vec::new()];
@@ -159,6 +171,7 @@ pub fn alternate_over(
             let input = &set.inputs[at(set.inputs.len())];
             let output = at(set.outputs.len());
             let output = &mut set.outputs[output];
+            prepare(way);
             let t = Instant::now();
             call(way, input, output);
             times[way].push(t.elapsed().as_secs_f64());
