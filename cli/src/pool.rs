@@ -50,9 +50,9 @@ where
     with_pool_spinning(threads, SPIN_FOR, task, body)
 }
 
-/// [`with_pool`] whose workers spin for `spin_for` between runs before they sleep. A
-/// measurement that alternates pooled runs with single-thread calls longer than the default
-/// 200 µs keeps the workers awake this way, as back-to-back pooled runs find them.
+/// [`with_pool`] whose workers spin for `spin_for` after each run before they sleep (200 µs
+/// there). `cli/examples/scaling.rs` spins briefly, so that its workers sleep during the
+/// single-thread calls it alternates with pooled runs.
 pub fn with_pool_spinning<T, R>(
     threads: usize,
     spin_for: Duration,
