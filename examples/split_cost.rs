@@ -19,7 +19,7 @@
 //! where the split costs time) and its lowest and highest pass.
 
 use clap::Parser;
-use conv1x1::suite::{suite, Shape};
+use conv1x1::suite::Shape;
 use conv1x1::{Isa, Layout, Plan};
 
 mod common;
@@ -75,11 +75,7 @@ fn compare(shape: &Shape, isa: Isa, layout: Layout, items: usize, seconds: f64) 
 fn main() {
     let args = Args::parse();
     let m = &args.measure;
-    let shapes = if args.shapes.is_empty() {
-        suite("all").expect("the `all` suite exists")
-    } else {
-        args.shapes.clone()
-    };
+    let shapes = common::shapes_or_all(&args.shapes);
     let isa = m.isa();
     let rows = m.rows(&shapes);
     let samples: Vec<Vec<Sample>> = common::over_passes(&rows, m.passes, |&(shape, layout)| {

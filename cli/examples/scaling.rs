@@ -29,7 +29,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use clap::Parser;
-use conv1x1::suite::{suite, Shape};
+use conv1x1::suite::Shape;
 use conv1x1::{AlignedBuf, Isa, Layout, Plan};
 use conv1x1_cli::pool;
 
@@ -151,11 +151,7 @@ fn batch(shape: &Shape, plan: &Plan, batch: usize, seconds: f64) -> [f64; 2] {
 fn main() {
     let args = Args::parse();
     let m = &args.measure;
-    let shapes = if args.shapes.is_empty() {
-        suite("all").expect("the `all` suite exists")
-    } else {
-        args.shapes.clone()
-    };
+    let shapes = common::shapes_or_all(&args.shapes);
     // Every row is measured at batch 1; `--batch` adds its own batch.
     let shapes: Vec<Shape> = shapes.iter().map(|s| s.with_batch(1)).collect();
     let isa: Isa = m.isa();

@@ -70,6 +70,15 @@ impl Measure {
     }
 }
 
+/// The shapes given on the command line, or every shape of the `all` suite when none were.
+pub fn shapes_or_all(given: &[Shape]) -> Vec<Shape> {
+    if given.is_empty() {
+        conv1x1::suite::suite("all").expect("the `all` suite exists")
+    } else {
+        given.to_vec()
+    }
+}
+
 /// Inputs and outputs each rotate through at least this many bytes, well above the 2 MiB L2
 /// per core (as in benches/common), so every call reads its operands from L3.
 pub const ROTATE_BYTES: usize = 12 << 20;
