@@ -172,6 +172,7 @@ static {stat}: crate::kernel::KernelInfo = crate::kernel::KernelInfo {{
     kc: {kc},
     mc: {mc},
     nc: {nc},
+    fused_tail: {fused_tail},
     entry: crate::kernel::Entry::{layout_variant}({entry}),
 }};
 ",
@@ -193,6 +194,13 @@ static {stat}: crate::kernel::KernelInfo = crate::kernel::KernelInfo {{
         isa_variant = k.isa.variant,
         layout_variant = layout.variant(),
         entry = EntryKey::of(k).name(),
+        fused_tail = match layout {
+            Layout::Nchw => format!(
+                "crate::kernel::nchw_tile::fused_tail::<{}, {}, {}>()",
+                k.isa.simd, k.mr, k.nv
+            ),
+            Layout::Nhwc => "0".to_string(),
+        },
     );
 }
 

@@ -161,7 +161,9 @@ fn short_tail_sweep(layout: Layout, outputs: &[(usize, usize)], couts: &[usize],
 /// 1, 2, 3, 4 and 7 pixels after whole tiles (48 + n, 16 + n) and alone, output channel
 /// counts whose panels fill groups exactly, partly, and end in a partial panel, one and two
 /// blocks of input channels, every epilogue, stride 1 and 2 (gathered blocks share the tail
-/// code).
+/// code). Tails of 2 to 4 pixels after at least as many whole tiles are spread one pixel per
+/// tile over the last tiles (`nchw_tile::spread_tail`; 98, 147 and 196 pixels), fewer tiles
+/// fuse them all into the last (100 pixels).
 #[test]
 #[cfg_attr(miri, ignore = "slow under Miri; see tests/miri_scalar.rs")]
 fn nchw_channel_tails_in_panel_groups() {
@@ -176,6 +178,10 @@ fn nchw_channel_tails_in_panel_groups() {
         (1, 23),
         (1, 1),
         (2, 3),
+        (2, 49),
+        (3, 49),
+        (14, 14),
+        (1, 100),
     ];
     short_tail_sweep(Layout::Nchw, &outputs, &[20, 64, 76, 130], 500);
 }

@@ -46,53 +46,97 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, 
         return panel_major_tiles::<S, MR, NV>(b, k);
     }
     let nr = NV * S::LANES;
+    let spread = spread_tail::<S, MR, NV>(b.n);
     let mut p = 0;
+    let mut t = 0;
     while p < b.n {
         let n = nr.min(b.n - p);
         let rest = b.n - p - n;
-        if fuses::<S, MR, NV>(n, rest) {
+        if spread > 0 && t >= b.n / nr - spread {
+            // One of the last `spread` full tiles, each computing one leftover pixel too.
+            full_tile_panels::<S, MR, NV, 1>(b, k, p);
+            p += n + 1;
+            t += 1;
+            continue;
+        }
+        if spread == 0 && fuses::<S, MR, NV>(n, rest) {
             // The last full tile and the few pixels after it, in one pass over the weights.
             fused_tiles::<S, MR, NV>(b, k, k, p, rest);
             break;
         }
         if n == nr {
-            let (ahead, next) = prefetch_target(b, p, nr);
-            // Those are `lines` cache lines per channel, prefetched one line per input channel
-            // by several panels rather than all by the first: thin projections (`96x24`,
-            // `144x24`) ran 8 % faster from L3 with panel j taking line j of every channel
-            // (benches/README.md, note 23). Where a block has `ROTATION` panels or more and a
-            // tile spans several lines, the first `ROTATION` panels take the lines in turn
-            // instead (`PF_TURNS`): the same prefetches, spread evenly over those panels
-            // rather than packed into the first few. In some hours that ran the 56×56
-            // layers 3–8 % faster and batch 8 9–17 %; in others it made no difference; no
-            // layer measured slower (note 38). One-line tiles (AVX2) lost up to 8 % that way.
-            let lines = next.div_ceil(16);
-            let rotate = const { NV * S::LANES > 16 } && b.panels >= ROTATION && lines > 0;
-            let spread = b.panels >= lines;
-            for j in 0..b.panels {
-                let m = if j + 1 == b.panels { b.m_last } else { MR };
-                match (rotate, spread, j) {
-                    (true, _, j) if j < ROTATION => {
-                        let pf = Prefetch { lines, phase: j };
-                        tile::<S, MR, NV, true, PF_TURNS, 0>(b, k, k, j, p, m, n, ahead, pf);
-                    }
-                    (false, true, j) if j < lines => {
-                        // Line j only: its prefetches start there.
-                        let from = ahead.wrapping_add(j * 16);
-                        let pf = Prefetch::all(1);
-                        tile::<S, MR, NV, true, PF_ALL, 0>(b, k, k, j, p, m, n, from, pf);
-                    }
-                    (false, false, 0) => {
-                        let pf = Prefetch::all(lines);
-                        tile::<S, MR, NV, true, PF_ALL, 0>(b, k, k, j, p, m, n, ahead, pf);
-                    }
-                    _ => tile::<S, MR, NV, true, PF_NONE, 0>(b, k, k, j, p, m, n, ahead, NO_PF),
-                }
-            }
+            full_tile_panels::<S, MR, NV, 0>(b, k, p);
         } else {
             tail_tiles::<S, MR, NV>(b, k, k, p, n);
         }
         p += n;
+        t += 1;
+    }
+}
+
+/// Every panel's full tile at pixels `p..p + NR` (and the `T` pixels after it, see `tile`),
+/// prefetching the inputs of a later tile.
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
+unsafe fn full_tile_panels<S: Simd, const MR: usize, const NV: usize, const T: usize>(
+    b: &NchwBlock,
+    k: usize,
+    p: usize,
+) {
+    let nr = NV * S::LANES;
+    let n = nr;
+    let (ahead, next) = prefetch_target(b, p, nr);
+    // Those are `lines` cache lines per channel, prefetched one line per input channel
+    // by several panels rather than all by the first: thin projections (`96x24`,
+    // `144x24`) ran 8 % faster from L3 with panel j taking line j of every channel
+    // (benches/README.md, note 23). Where a block has `ROTATION` panels or more and a
+    // tile spans several lines, the first `ROTATION` panels take the lines in turn
+    // instead (`PF_TURNS`): the same prefetches, spread evenly over those panels
+    // rather than packed into the first few. In some hours that ran the 56×56
+    // layers 3–8 % faster and batch 8 9–17 %; in others it made no difference; no
+    // layer measured slower (note 38). One-line tiles (AVX2) lost up to 8 % that way.
+    let lines = next.div_ceil(16);
+    let rotate = const { NV * S::LANES > 16 } && b.panels >= ROTATION && lines > 0;
+    let spread = b.panels >= lines;
+    for j in 0..b.panels {
+        let m = if j + 1 == b.panels { b.m_last } else { MR };
+        match (rotate, spread, j) {
+            (true, _, j) if j < ROTATION => {
+                let pf = Prefetch { lines, phase: j };
+                tile::<S, MR, NV, true, PF_TURNS, T>(b, k, k, j, p, m, n, ahead, pf);
+            }
+            (false, true, j) if j < lines => {
+                // Line j only: its prefetches start there.
+                let from = ahead.wrapping_add(j * 16);
+                let pf = Prefetch::all(1);
+                tile::<S, MR, NV, true, PF_ALL, T>(b, k, k, j, p, m, n, from, pf);
+            }
+            (false, false, 0) => {
+                let pf = Prefetch::all(lines);
+                tile::<S, MR, NV, true, PF_ALL, T>(b, k, k, j, p, m, n, ahead, pf);
+            }
+            _ => tile::<S, MR, NV, true, PF_NONE, T>(b, k, k, j, p, m, n, ahead, NO_PF),
+        }
+    }
+}
+
+/// How many of a run's last full tiles each compute one of the `n % NR` leftover pixels
+/// (`tile` with `T` = 1), or 0 where the leftovers run otherwise (fused into the last tile, see
+/// `fuses`, or as tail tiles). With one pixel per tile, the tail's sum fits in a free
+/// register; four on one tile left one sum on the stack, a load and a store per input channel:
+/// a 14×14 image (4 · 48 + 4 pixels) ran at 90 % of peak against 96 % for 12×16 (192 pixels,
+/// no tail; benches/README.md, note 45).
+const fn spread_tail<S: Simd, const MR: usize, const NV: usize>(n: usize) -> usize {
+    let nr = NV * S::LANES;
+    let (full, rest) = (n / nr, n % nr);
+    if fused_tail::<S, MR, NV>() > 0
+        && rest > 1
+        && rest <= fused_tail::<S, MR, NV>()
+        && rest <= full
+    {
+        rest
+    } else {
+        0
     }
 }
 
@@ -236,7 +280,7 @@ unsafe fn tail_tiles<S: Simd, const MR: usize, const NV: usize>(
 /// broadcasts take no register; LLVM keeps two, so at 8 × 3 with 4 leftover pixels one sum
 /// lives on the stack (a load and a store per input channel), which still measured faster
 /// than the separate tail.
-const fn fused_tail<S: Simd, const MR: usize, const NV: usize>() -> usize {
+pub(crate) const fn fused_tail<S: Simd, const MR: usize, const NV: usize>() -> usize {
     let used = MR * NV + NV + 1;
     if !S::FUSES_TAIL || MR > S::LANES || used >= 32 {
         0
@@ -445,11 +489,20 @@ unsafe fn gathered_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBloc
     // per slice of the buffer (plans size their k blocks to one slice).
     let row = gather_row(nr, S::LANES);
     let cap = (GATHER_FLOATS / row).max(1);
+    let spread = spread_tail::<S, MR, NV>(b.n);
     let mut p = 0;
+    let mut t = 0;
     while p < b.n {
         let n = nr.min(b.n - p);
-        let rest = b.n - p - n;
-        let fuse = fuses::<S, MR, NV>(n, rest);
+        // Pixels after the tile that it computes too: one (spread over the last tiles) or
+        // all of the few left.
+        let rest = if spread > 0 {
+            usize::from(t >= b.n / nr - spread)
+        } else {
+            b.n - p - n
+        };
+        let fuse = rest > 0 && (spread > 0 || fuses::<S, MR, NV>(n, rest));
+        t += 1;
         // Pixels gathered: the tile's, and the fused ones after it.
         let ng = if fuse { n + rest } else { n };
         let mut k0 = 0;

@@ -33,6 +33,9 @@ pub struct KernelInfo {
     pub mc: usize,
     /// Output pixels per cache block.
     pub nc: usize,
+    /// NCHW: how many pixels after a run's last whole tile the tiles compute along with their
+    /// own (`nchw_tile::fused_tail`); 0 for kernels that run them as tail tiles, and in NHWC.
+    pub(crate) fused_tail: usize,
     pub(crate) entry: Entry,
 }
 

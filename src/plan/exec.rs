@@ -71,8 +71,11 @@ const NCHW_SPAN_BYTES: usize = 512 << 10;
 /// change. The pixels after the last whole unit (fewer than one) belong to the last span, where
 /// the last full tile computes them too (`nchw_tile::fused_tail`): as a span of their own they
 /// cost a pass over every weight of the block for a pixel or a few, which ran `512x2048@7`
-/// (48 + 1 pixels, 2048 output rows) at 74 % of peak instead of 95 % (note 40). With one k
-/// block there are no sums to keep, and the image runs as one span.
+/// (48 + 1 pixels, 2048 output rows) at 74 % of peak instead of 95 % (note 40). Where the
+/// kernel's tiles compute that many (`KernelInfo::fused_tail`), they are spread over the spans
+/// instead, so that each span's tiles take one each (`nchw_tile::spread_tail`): a 14×14 image
+/// in two spans ran its last 4 pixels on one tile whose fourth sum lived on the stack (note 45).
+/// With one k block there are no sums to keep, and the image runs as one span.
 fn nchw_spans(
     plan: &Plan,
     region: &Region,
@@ -82,17 +85,19 @@ fn nchw_spans(
 ) -> impl Iterator<Item = (usize, usize)> {
     let rows = (region.panel1 - region.panel0) * plan.kernel.mr;
     let bytes_per_pixel = (plan.spec.cin > plan.kc).then_some(4 * (plan.kc + rows));
-    spans(p0, p1, grain, bytes_per_pixel)
+    spans(p0, p1, grain, bytes_per_pixel, plan.kernel.fused_tail)
 }
 
 /// `p0..p1` in spans of equal whole `grain` units of at most `NCHW_SPAN_BYTES` at
 /// `bytes_per_pixel` (at least one unit each; `None`: one span), the pixels after the last
-/// whole unit with the last span (see `nchw_spans`).
+/// whole unit with the last span, or, if there are at most `fused` of them, spread over the
+/// spans as evenly as they go (see `nchw_spans`).
 fn spans(
     p0: usize,
     p1: usize,
     grain: usize,
     bytes_per_pixel: Option<usize>,
+    fused: usize,
 ) -> impl Iterator<Item = (usize, usize)> {
     let n = p1 - p0;
     let whole = n / grain;
@@ -108,13 +113,13 @@ fn spans(
         _ if step >= n => 1,
         _ => (whole * grain).div_ceil(step),
     };
+    let rest = n - whole * grain;
+    let spread = if rest <= fused { rest } else { 0 };
+    // Span i starts after i steps and the spread pixels of the spans before it.
+    let start = move |i: usize| p0 + i * step + i * spread / count.max(1);
     (0..count).map(move |i| {
-        let end = if i + 1 == count {
-            p1
-        } else {
-            p0 + (i + 1) * step
-        };
-        (p0 + i * step, end)
+        let end = if i + 1 == count { p1 } else { start(i + 1) };
+        (start(i), end)
     })
 }
 
@@ -367,7 +372,7 @@ mod tests {
         // its last pixels with its last unit.
         let per_px = 4 * (128 + 2048);
         assert!(NCHW_SPAN_BYTES / per_px < 2 * 48, "one unit per span");
-        let s = |p0, p1| super::spans(p0, p1, 48, Some(per_px)).collect::<Vec<_>>();
+        let s = |p0, p1| super::spans(p0, p1, 48, Some(per_px), 0).collect::<Vec<_>>();
         assert_eq!(s(0, 49), vec![(0, 49)]);
         assert_eq!(s(0, 196), vec![(0, 48), (48, 96), (96, 144), (144, 196)]);
         assert_eq!(s(96, 196), vec![(96, 144), (144, 196)]);
@@ -376,9 +381,28 @@ mod tests {
         assert_eq!(s(5, 5), vec![]);
         // No byte budget (one k block): one span.
         assert_eq!(
-            super::spans(0, 3136, 48, None).collect::<Vec<_>>(),
+            super::spans(0, 3136, 48, None, 0).collect::<Vec<_>>(),
             vec![(0, 3136)]
         );
+    }
+
+    #[test]
+    fn pixels_the_tiles_fuse_spread_over_the_spans() {
+        // As above, with tiles that compute up to 4 pixels after them (AVX-512 NCHW): the 4
+        // after a 14×14 image's last unit go one to each span; 16 (more than 4) stay with the
+        // last; a 7×7 image is one span either way.
+        let per_px = 4 * (128 + 2048);
+        let s = |p0, p1| super::spans(p0, p1, 48, Some(per_px), 4).collect::<Vec<_>>();
+        assert_eq!(s(0, 196), vec![(0, 49), (49, 98), (98, 147), (147, 196)]);
+        assert_eq!(s(96, 196), vec![(96, 146), (146, 196)]);
+        assert_eq!(s(0, 147), vec![(0, 49), (49, 98), (98, 147)]);
+        assert_eq!(s(0, 50), vec![(0, 50)]);
+        assert_eq!(s(0, 49), vec![(0, 49)]);
+        assert_eq!(s(0, 160), vec![(0, 48), (48, 96), (96, 160)]);
+        // Two units per span: 98 and 98.
+        let per_px = 4 * (128 + 1024);
+        let s = |p0, p1| super::spans(p0, p1, 48, Some(per_px), 4).collect::<Vec<_>>();
+        assert_eq!(s(0, 196), vec![(0, 98), (98, 196)]);
     }
 
     #[test]

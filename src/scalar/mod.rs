@@ -4,7 +4,7 @@
 mod ops;
 pub(crate) mod peak;
 
-use crate::kernel::nchw_tile::nchw_block;
+use crate::kernel::nchw_tile::{fused_tail, nchw_block};
 use crate::kernel::nhwc_tile::nhwc_block;
 use crate::kernel::{Entry, KernelInfo, NchwBlock, NhwcBlock};
 use crate::spec::{Isa, Layout};
@@ -27,6 +27,7 @@ pub(crate) static NCHW: KernelInfo = KernelInfo {
     kc: 256,
     mc: 256,
     nc: 1024,
+    fused_tail: fused_tail::<Scalar, MR, NV>(),
     entry: Entry::Nchw(nchw_generic),
 };
 
@@ -42,6 +43,7 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     kc: 256,
     mc: 256,
     nc: 1024,
+    fused_tail: 0,
     entry: Entry::Nhwc(nhwc_generic),
 };
 
@@ -59,6 +61,7 @@ pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
     kc: 256,
     mc: 256,
     nc: 1024,
+    fused_tail: 0,
     entry: Entry::Nhwc(nhwc_generic),
 };
 

@@ -6,7 +6,7 @@ pub(crate) mod peak;
 #[cfg(test)]
 mod tests;
 
-use crate::kernel::nchw_tile::nchw_block;
+use crate::kernel::nchw_tile::{fused_tail, nchw_block};
 use crate::kernel::nhwc_tile::nhwc_block;
 use crate::kernel::{Entry, KernelInfo, NchwBlock, NhwcBlock};
 use crate::spec::{Isa, Layout};
@@ -50,6 +50,7 @@ pub(crate) static NCHW: KernelInfo = KernelInfo {
     kc: KC,
     mc: MC,
     nc: NC,
+    fused_tail: fused_tail::<Neon, NCHW_MR, NCHW_NV>(),
     entry: Entry::Nchw(nchw_generic),
 };
 
@@ -65,6 +66,7 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     kc: NHWC_KC,
     mc: MC,
     nc: NC,
+    fused_tail: 0,
     entry: Entry::Nhwc(nhwc_generic),
 };
 
@@ -82,6 +84,7 @@ pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
     kc: KC,
     mc: MC,
     nc: NC,
+    fused_tail: 0,
     entry: Entry::Nhwc(nhwc_generic),
 };
 

@@ -3,7 +3,7 @@
 mod ops;
 pub(crate) mod peak;
 
-use crate::kernel::nchw_tile::nchw_block;
+use crate::kernel::nchw_tile::{fused_tail, nchw_block};
 use crate::kernel::nhwc_tile::nhwc_block;
 use crate::kernel::{Entry, KernelInfo, NchwBlock, NhwcBlock};
 use crate::spec::{Isa, Layout};
@@ -32,6 +32,7 @@ pub(crate) static NCHW: KernelInfo = KernelInfo {
     kc: 256,
     mc: 384,
     nc: 480,
+    fused_tail: fused_tail::<Avx2, NCHW_MR, NCHW_NV>(),
     entry: Entry::Nchw(nchw_generic),
 };
 
@@ -50,6 +51,7 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     kc: 1024,
     mc: 384,
     nc: 480,
+    fused_tail: 0,
     entry: Entry::Nhwc(nhwc_generic),
 };
 
@@ -67,6 +69,7 @@ pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
     kc: 256,
     mc: 384,
     nc: 480,
+    fused_tail: 0,
     entry: Entry::Nhwc(nhwc_generic),
 };
 

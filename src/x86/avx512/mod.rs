@@ -3,7 +3,7 @@
 mod ops;
 pub(crate) mod peak;
 
-use crate::kernel::nchw_tile::nchw_block;
+use crate::kernel::nchw_tile::{fused_tail, nchw_block};
 use crate::kernel::nhwc_tile::nhwc_block;
 use crate::kernel::{Entry, KernelInfo, NchwBlock, NhwcBlock};
 use crate::spec::{Isa, Layout};
@@ -35,6 +35,7 @@ pub(crate) static NCHW: KernelInfo = KernelInfo {
     kc: 128,
     mc: 512,
     nc: 480,
+    fused_tail: fused_tail::<Avx512, NCHW_MR, NCHW_NV>(),
     entry: Entry::Nchw(nchw_generic),
 };
 
@@ -54,6 +55,7 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     kc: 1024,
     mc: 512,
     nc: 480,
+    fused_tail: 0,
     entry: Entry::Nhwc(nhwc_generic),
 };
 
@@ -78,6 +80,7 @@ pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
     kc: 2048,
     mc: 480,
     nc: 490,
+    fused_tail: 0,
     entry: Entry::Nhwc(nchw_cv_generic),
 };
 
