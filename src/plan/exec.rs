@@ -370,7 +370,7 @@ mod tests {
         // AVX-512 NCHW, 2048 output rows: 48-pixel units, a budget of one unit per span. A 7×7
         // image (a unit and a pixel) stays one span; a 14×14 one (4 units and 4 pixels) keeps
         // its last pixels with its last unit.
-        let per_px = 4 * (128 + 2048);
+        let per_px = 4 * (256 + 2048);
         assert!(NCHW_SPAN_BYTES / per_px < 2 * 48, "one unit per span");
         let s = |p0, p1| super::spans(p0, p1, 48, Some(per_px), 0).collect::<Vec<_>>();
         assert_eq!(s(0, 49), vec![(0, 49)]);
@@ -391,7 +391,7 @@ mod tests {
         // As above, with tiles that compute up to 4 pixels after them (AVX-512 NCHW): the 4
         // after a 14×14 image's last unit go one to each span; 16 (more than 4) stay with the
         // last; a 7×7 image is one span either way.
-        let per_px = 4 * (128 + 2048);
+        let per_px = 4 * (256 + 2048);
         let s = |p0, p1| super::spans(p0, p1, 48, Some(per_px), 4).collect::<Vec<_>>();
         assert_eq!(s(0, 196), vec![(0, 49), (49, 98), (98, 147), (147, 196)]);
         assert_eq!(s(96, 196), vec![(96, 146), (146, 196)]);
@@ -400,7 +400,7 @@ mod tests {
         assert_eq!(s(0, 49), vec![(0, 49)]);
         assert_eq!(s(0, 160), vec![(0, 48), (48, 96), (96, 160)]);
         // Two units per span: 98 and 98.
-        let per_px = 4 * (128 + 1024);
+        let per_px = 4 * (256 + 1024);
         let s = |p0, p1| super::spans(p0, p1, 48, Some(per_px), 4).collect::<Vec<_>>();
         assert_eq!(s(0, 196), vec![(0, 98), (98, 196)]);
     }

@@ -14,9 +14,11 @@ pub(crate) const LANES: usize = 16;
 
 /// Generic NCHW tile: 8 output channels × 3 zmm of pixels (48) = 24 accumulators, plus 3
 /// pixel vectors and a broadcast: 28 of 32 registers. 8 divides every channel count of ResNet
-/// and MobileNet, so no panel is padded there. k blocks of 128 channels: a tile's inputs
-/// (128 × 48 pixels, 24 KiB) then stay in L1 across the panels; measured 2–8 % faster than
-/// 256 on the 7×7, 14×14 and 56×56 layers (benches/README.md).
+/// and MobileNet, so no panel is padded there. k blocks of up to 256 channels (equal blocks,
+/// see `Plan`): a tile's inputs (256 × 48 pixels, 48 KiB) fill this Zen 5's L1. Against
+/// blocks of 128, layers with Cin 160-256 run as one block, without the partial sums' round
+/// trip: 1.02-1.04; the 7×7 layers 1.01-1.02; Cin 384-576 on 14×14 and 28×28 0.99 (notes 9
+/// and 47 of benches/README.md: 128 measured 2–8 % faster on an earlier Intel host).
 const NCHW_MR: usize = 8;
 const NCHW_NV: usize = 3;
 /// Generic NHWC tile: 6 pixels × 4 zmm of output channels (64) = 24 accumulators.
@@ -32,7 +34,7 @@ pub(crate) static NCHW: KernelInfo = KernelInfo {
     mr: NCHW_MR,
     nr: NCHW_NV * LANES,
     lanes: LANES,
-    kc: 128,
+    kc: 256,
     mc: 512,
     nc: 480,
     fused_tail: fused_tail::<Avx512, NCHW_MR, NCHW_NV>(),
