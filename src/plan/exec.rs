@@ -66,9 +66,9 @@ const NCHW_SPAN_BYTES: usize = 512 << 10;
 /// of 128 channels, 1.5 MiB of sums), and the next block then reads the sums back from L3.
 /// Spans of at most `NCHW_SPAN_BYTES` keep them in L2: `256x128@56` +6-8 %, `256x64@56`,
 /// `512x256@28` and `256x512@56s2` +3-6 %, `1024x256@14` (one span) unchanged
-/// (benches/README.md, note 31). Spans hold equal numbers of whole pixel units (`grain`), so
-/// tiles and their tails fall as they would in a work item of the same pixels: results do not
-/// change. The pixels after the last whole unit (fewer than one) belong to the last span, where
+/// (benches/README.md, note 31). Spans hold equal numbers of whole pixel units (`grain`);
+/// results do not depend on where spans fall, as every element gets the same FMA chain in any
+/// tile (`nchw_tile::tile`). The pixels after the last whole unit (fewer than one) belong to the last span, where
 /// the last full tile computes them too (`nchw_tile::fused_tail`): as a span of their own they
 /// cost a pass over every weight of the block for a pixel or a few, which ran `512x2048@7`
 /// (48 + 1 pixels, 2048 output rows) at 74 % of peak instead of 95 % (note 40). Where the
