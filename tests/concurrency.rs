@@ -36,7 +36,8 @@ fn max_items() -> usize {
 }
 
 /// (Cin, Cout, dims, stride): many pixel units; few pixel units (the split also cuts the
-/// output channels); a strided one with tails everywhere.
+/// output channels); a strided one with tails everywhere; NCHW images with too few whole
+/// tiles for the items, cut at single pixels (14×14, and 14×15 strided).
 fn shapes() -> Vec<(usize, usize, Dims, usize)> {
     if cfg!(miri) {
         vec![(3, 9, Dims::new(2, 4, 5), 1), (2, 5, Dims::new(1, 5, 3), 2)]
@@ -45,6 +46,8 @@ fn shapes() -> Vec<(usize, usize, Dims, usize)> {
             (16, 24, Dims::new(2, if quick() { 14 } else { 28 }, 28), 1),
             (64, 200, Dims::new(1, 7, 7), 1),
             (37, 70, Dims::new(3, 9, 13), 2),
+            (40, 30, Dims::new(1, 14, 14), 1),
+            (24, 20, Dims::new(1, 27, 29), 2),
         ]
     }
 }

@@ -30,7 +30,7 @@ pub(crate) struct Buffers {
 /// output-sized, or null), checked by `validate`; no other thread may write the outputs of
 /// `region` meanwhile.
 pub(crate) unsafe fn run_region(plan: &Plan, geo: &Geometry, bufs: Buffers, region: Region) {
-    let g = plan.pixel_grain();
+    let g = region.grain;
     let upi = geo.pout.div_ceil(g);
     if region.unit0 >= region.unit1 || region.panel0 >= region.panel1 {
         return;
@@ -44,7 +44,7 @@ pub(crate) unsafe fn run_region(plan: &Plan, geo: &Geometry, bufs: Buffers, regi
         let p1 = (u1 * g).min(geo.pout);
         match plan.kernel.entry {
             Entry::Nchw(f) => {
-                for (s0, s1) in nchw_spans(plan, &region, p0, p1, g) {
+                for (s0, s1) in nchw_spans(plan, &region, p0, p1, plan.pixel_grain()) {
                     nchw_image(plan, geo, bufs, n, s0, s1, region, f);
                 }
             }
@@ -326,6 +326,7 @@ mod tests {
 
     fn spans(plan: &Plan, p0: usize, p1: usize) -> Vec<(usize, usize)> {
         let region = Region {
+            grain: plan.pixel_grain(),
             unit0: 0,
             unit1: 1,
             panel0: 0,

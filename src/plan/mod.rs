@@ -12,7 +12,7 @@ use crate::kernel::{gather_row, registry, Entry, KernelInfo, GATHER_FLOATS};
 use crate::pack::{pack_bias, pack_weights, AlignedBuf, Panels};
 use crate::spec::{ConvSpec, Dims, Isa};
 use exec::Buffers;
-use split::Split;
+use split::{Split, Units};
 
 /// A 1x1 convolution ready to run: spec checked, weights packed, ISA and kernel chosen.
 ///
@@ -158,7 +158,7 @@ impl Plan {
         gathers(self.kernel, &self.spec)
     }
 
-    /// Pixels per work unit: one register tile along pixels.
+    /// Pixels per register tile along pixels: the work unit of most splits (see `split`).
     fn pixel_grain(&self) -> usize {
         match self.kernel.entry {
             Entry::Nchw(_) => self.kernel.nr,
@@ -178,8 +178,21 @@ impl Plan {
         Ok(geo)
     }
 
-    fn units(&self, geo: &validate::Geometry) -> usize {
-        geo.batch * geo.pout.div_ceil(self.pixel_grain())
+    /// The output's pixel units for a split into at most `max_items` items (see `split`).
+    fn units(&self, geo: &validate::Geometry, max_items: usize) -> Units {
+        // Cutting an image's channels makes every item read all of its input (and gather it,
+        // if strided); cutting its pixels makes every item read all the weights. Cin·pixels
+        // against Cin·Cout floats: the smaller is the one to read twice.
+        let strided = self.spec.stride_h > 1 || self.spec.stride_w > 1;
+        let pixel_cut =
+            matches!(self.kernel.entry, Entry::Nchw(_)) && (strided || self.spec.cout < geo.pout);
+        Units::new(
+            self.pixel_grain(),
+            pixel_cut,
+            geo.batch,
+            geo.pout,
+            max_items,
+        )
     }
 
     /// Runs the convolution on the calling thread.
@@ -195,7 +208,7 @@ impl Plan {
         residual: Option<&[f32]>,
     ) -> Result<()> {
         let geo = self.checked(dims, input.len(), output.len(), residual.map(<[f32]>::len))?;
-        let split = Split::whole(self.units(&geo), self.panels.count);
+        let split = Split::whole(self.units(&geo, 1), self.panels.count);
         let bufs = Buffers {
             x: input.as_ptr(),
             y: output.as_mut_ptr(),
@@ -240,7 +253,7 @@ impl Plan {
         Ok(WorkItems {
             plan: self,
             geo,
-            split: Split::new(self.units(&geo), self.panels.count, max_items),
+            split: Split::new(self.units(&geo, max_items), self.panels.count, max_items),
             bufs: Buffers {
                 x: input.as_ptr(),
                 y: output.as_mut_ptr(),
@@ -254,7 +267,12 @@ impl Plan {
     /// How many non-empty items a split into at most `max_items` yields for `dims`.
     pub fn work_item_count(&self, dims: Dims, max_items: usize) -> Result<usize> {
         let geo = validate::geometry(&self.spec, dims)?;
-        Ok(Split::new(self.units(&geo), self.panels.count, max_items.max(1)).count())
+        Ok(Split::new(
+            self.units(&geo, max_items.max(1)),
+            self.panels.count,
+            max_items.max(1),
+        )
+        .count())
     }
 
     /// Runs item `index` of a split into at most `count` items on raw buffers: the form
@@ -284,7 +302,7 @@ impl Plan {
         }
         let residual_len = (!residual.is_null()).then_some(residual_len);
         let geo = self.checked(dims, input_len, output_len, residual_len)?;
-        let split = Split::new(self.units(&geo), self.panels.count, count);
+        let split = Split::new(self.units(&geo, count), self.panels.count, count);
         if index >= split.count() {
             return Ok(());
         }
