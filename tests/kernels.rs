@@ -188,7 +188,10 @@ fn nchw_channel_tails_in_panel_groups() {
 
 /// NHWC pixel tails of one or two pixels, which full panels run in pairs: after whole tiles
 /// and alone, with even and odd numbers of full panels, a partial last panel, one and two
-/// blocks of input channels, every epilogue, stride 1 and 2.
+/// blocks of input channels, every epilogue, stride 1 and 2. Where the ISA ends runs in
+/// tiles of one pixel fewer instead (`nhwc_tile::short_tiles`, AVX-512): tails of 1 to 5
+/// pixels after enough whole 6-pixel tiles (49, 50, 51, 196 and 23 pixels), and 25 pixels,
+/// which run as five 5-pixel tiles and no whole one.
 #[test]
 #[cfg_attr(miri, ignore = "slow under Miri; see tests/miri_scalar.rs")]
 fn nhwc_short_tails_in_panel_pairs() {
@@ -201,6 +204,10 @@ fn nhwc_short_tails_in_panel_pairs() {
         (1, 14),
         (7, 7),
         (1, 50),
+        (1, 51),
+        (14, 14),
+        (1, 23),
+        (1, 25),
     ];
     short_tail_sweep(Layout::Nhwc, &outputs, &[16, 48, 192, 200, 256], 900);
 }

@@ -49,11 +49,17 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
     // last panel this is the next panel group's first one (panels are stored in order); at
     // the end of the buffer only a hint to nowhere (prefetches never fault).
     let lines = k * nr / 16;
-    // A pixel tail of one or two pixels (49 = 8 × 6 + 1) is a few FMA chains, k long: too few
-    // to cover the FMA latency. Two full panels then run their tails together, in one tile
-    // of twice the vectors, once the second one's other tiles are done.
     let tail = (b.p1 - b.p0) % MR;
-    let pair_tails = tail > 0 && tail <= 2 && tail * NV < 8 && matches!(NV, 1..=4 | 6);
+    // The run's last `short` tiles of full panels compute MR − 1 pixels each, so that no tile
+    // computes fewer (see `short_tiles`).
+    let short = short_tiles::<S, MR>(b.p1 - b.p0);
+    // Otherwise a pixel tail of one or two pixels (49 = 8 × 6 + 1) is a few FMA chains, k long:
+    // too few to cover the FMA latency. Two full panels then run their tails together, in one
+    // tile of twice the vectors, once the second one's other tiles are done.
+    // Tile index of the first short tile: the whole tiles before them.
+    let first_short = ((b.p1 - b.p0) / MR + 1).saturating_sub(short);
+    let pair_tails =
+        short == 0 && tail > 0 && tail <= 2 && tail * NV < 8 && matches!(NV, 1..=4 | 6);
     let p_pairs = b.p1 - tail;
     let contiguous = contiguous_inputs(b, k, CS);
     // A full panel whose tail waits for the next one.
@@ -70,7 +76,8 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
         let mut p = b.p0;
         let mut t = 0;
         while p < end {
-            let m = MR.min(b.p1 - p);
+            let shortened = short > 0 && n == nr && t >= first_short;
+            let m = if shortened { MR - 1 } else { MR.min(b.p1 - p) };
             // One cache line per input channel is prefetched from `pf`. The first tiles of
             // the panel prefetch the next panel's weights. In the first pass over these pixels
             // (panel 0) later tiles prefetch the input that follows their own (the next
@@ -93,7 +100,9 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
                 // inputs while this tile computes.
                 prefetch_inputs::<S>(b, k, p + m, (p + m + MR).min(b.p1));
             }
-            if n == nr {
+            if shortened {
+                short_tile::<S, MR, NV, CS>(b, nr, k, j, p, pf);
+            } else if n == nr {
                 tile::<S, MR, NV, true, CS, true, NV>(b, nr, k, j, p, m, n, pf);
             } else {
                 // The channel tail's panel is stored only as wide as whole vectors need.
@@ -116,6 +125,39 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
     if let Some(j) = waiting {
         tile::<S, MR, NV, true, CS, false, NV>(b, nr, k, j, p_pairs, tail, nr, b.w);
     }
+}
+
+/// How many tiles of MR − 1 pixels a run of `n` pixels ends with, instead of a tail tile of
+/// `t = n % MR` pixels. A tile of fewer than MR pixels computes all MR rows (the extra rows
+/// repeat the last pixel), so a 4-pixel tail costs a whole tile; a tail of one or two pixels
+/// (paired over two panels, see `tail_pair`) reads the panels' weights again for few FMAs. With
+/// MR − t tiles of MR − 1 pixels in place of the last MR − 1 − t whole tiles and the tail, every
+/// tile computes only pixels it stores: a 7×7 image on 6-pixel tiles runs as 4 × 6 + 5 × 5
+/// instead of 8 × 6 + 1. 0 where the ISA does not (`Simd::SHORT_TILES`), the run has no tail
+/// or too few whole tiles, or MR is not 6 (the only NHWC tile with short tiles here).
+/// Measured (AVX-512): 7×7 layers 1.02–1.05×, 14×14 layers 1.01× (benches/README.md, note 49).
+const fn short_tiles<S: Simd, const MR: usize>(n: usize) -> usize {
+    let tail = n % MR;
+    if S::SHORT_TILES && MR == 6 && tail > 0 && n / MR + 1 >= MR - tail {
+        MR - tail
+    } else {
+        0
+    }
+}
+
+/// A tile of MR − 1 pixels of a full panel (see `short_tiles`).
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
+unsafe fn short_tile<S: Simd, const MR: usize, const NV: usize, const CS: bool>(
+    b: &NhwcBlock,
+    nr: usize,
+    k: usize,
+    j: usize,
+    p: usize,
+    pf: *const f32,
+) {
+    debug_assert_eq!(MR, 6, "short tiles of 6-pixel tiles only");
+    tile::<S, 5, NV, true, CS, true, NV>(b, nr, k, j, p, 5, nr, pf)
 }
 
 /// The `m`-pixel tails (m ≤ 2) of full panels `j` and `j + 1` in one tile: 2·NV vectors per

@@ -89,6 +89,11 @@ pub(crate) trait Simd {
     /// (AVX-512).
     const FUSES_TAIL: bool = false;
 
+    /// Whether NHWC runs end in tiles of one pixel fewer instead of a tail tile
+    /// (`nhwc_tile::short_tiles`). Measured, call by call: AVX-512 7×7 layers 1.02–1.05×,
+    /// 14×14 1.01×; AVX2 7×7 layers 0.97–0.98× (benches/README.md, note 49).
+    const SHORT_TILES: bool = false;
+
     /// Hints that the cache line holding `p` will be read soon (into L2). Never faults, so
     /// `p` may point anywhere; callers form it with `wrapping_add`. Default: no hint.
     #[inline(always)]

@@ -12,6 +12,7 @@ pub(crate) struct Avx512;
 impl Simd for Avx512 {
     const LANES: usize = 16;
     const FUSES_TAIL: bool = true;
+    const SHORT_TILES: bool = true;
     type V = __m512;
     type M = __mmask16;
 
