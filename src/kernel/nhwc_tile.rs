@@ -53,11 +53,11 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
     // The run's last `short` tiles of full panels compute MR − 1 pixels each, so that no tile
     // computes fewer (see `short_tiles`).
     let short = short_tiles::<S, MR>(b.p1 - b.p0);
+    // Tile index of the first short tile: the whole tiles before them.
+    let first_short = ((b.p1 - b.p0) / MR + 1).saturating_sub(short);
     // Otherwise a pixel tail of one or two pixels (49 = 8 × 6 + 1) is a few FMA chains, k long:
     // too few to cover the FMA latency. Two full panels then run their tails together, in one
     // tile of twice the vectors, once the second one's other tiles are done.
-    // Tile index of the first short tile: the whole tiles before them.
-    let first_short = ((b.p1 - b.p0) / MR + 1).saturating_sub(short);
     let pair_tails =
         short == 0 && tail > 0 && tail <= 2 && tail * NV < 8 && matches!(NV, 1..=4 | 6);
     let p_pairs = b.p1 - tail;
