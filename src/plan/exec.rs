@@ -54,8 +54,10 @@ pub(crate) unsafe fn run_region(plan: &Plan, geo: &Geometry, bufs: Buffers, regi
 }
 
 /// At most this many bytes of one k block's inputs and of the output sums per NCHW pixel span
-/// (see `nchw_spans`): a quarter of this machine's 2 MiB L2 per core, which leaves room for the
-/// block's weights and for the lines prefetched ahead.
+/// (see `nchw_spans`): chosen as a quarter of the 2 MiB L2 per core of the Intel host it was
+/// tuned on, leaving room for the block's weights and for the lines prefetched ahead; half of
+/// the 1 MiB L2 of the AMD Zen 5 core the tables were measured on, where spans of up to 2 MiB
+/// measured no faster (benches/README.md, notes 31 and 49).
 const NCHW_SPAN_BYTES: usize = 512 << 10;
 
 /// The pixel spans of an NCHW image's pixels `p0..p1` (in `region`), each run through every
