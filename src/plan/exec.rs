@@ -70,10 +70,11 @@ const NCHW_SPAN_BYTES: usize = 512 << 10;
 /// `512x256@28` and `256x512@56s2` +3-6 %, `1024x256@14` (one span) unchanged
 /// (benches/README.md, note 31). Spans hold equal numbers of whole pixel units (`grain`);
 /// results do not depend on where spans fall, as every element gets the same FMA chain in any
-/// tile (`nchw_tile::tile`). The pixels after the last whole unit (fewer than one) belong to the last span, where
-/// the last full tile computes them too (`nchw_tile::fused_tail`): as a span of their own they
-/// cost a pass over every weight of the block for a pixel or a few, which ran `512x2048@7`
-/// (48 + 1 pixels, 2048 output rows) at 74 % of peak instead of 95 % (note 40). Where the
+/// tile (`nchw_tile::tile`). The pixels after the last whole unit (fewer than one) belong to
+/// the last span, where the last full tile computes them too (`nchw_tile::fused_tail`): as a
+/// span of their own they cost a pass over every weight of the block for a pixel or a few,
+/// which ran `512x2048@7` (48 + 1 pixels, 2048 output rows) at 74 % of peak instead of 95 %
+/// (note 40). Where the
 /// kernel's tiles compute that many (`KernelInfo::fused_tail`), they are spread over the spans
 /// instead, so that each span's tiles take one each (`nchw_tile::spread_tail`): a 14×14 image
 /// in two spans ran its last 4 pixels on one tile whose fourth sum lived on the stack (note 45).
