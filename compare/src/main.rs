@@ -11,6 +11,10 @@
 //! ```
 //! SHAPE is a suite shape string (`256x64@56`, `256x64@56b8`); without shapes, every shape of
 //! both suites. The ISA defaults to what dispatch picks; both layouts unless `--layout`.
+//! `--cold-weights`: each build rotates among copies of its plan whose packed weights together
+//! take at least `COLD_WEIGHT_BYTES`, twice this machine's L3, so that every call reads its
+//! weights from memory, as each layer of a whole network does (ResNet-50's weights take about
+//! 100 MB).
 
 use clap::Parser;
 use conv1x1::suite::{self, Shape};
@@ -26,7 +30,14 @@ struct Args {
     shapes: Vec<Shape>,
     #[command(flatten)]
     measure: common::Measure,
+    /// Rotate among copies of each plan so that every call reads its weights from memory.
+    #[arg(long)]
+    cold_weights: bool,
 }
+
+/// What the copies of one build's plan take together with `--cold-weights`: twice the 32 MiB
+/// L3 of this machine's core complex.
+const COLD_WEIGHT_BYTES: usize = 64 << 20;
 
 /// A value of this build's type as the base build's type of the same name, through its text.
 fn to_base<A: ToString, B: std::str::FromStr>(a: A) -> B
@@ -40,7 +51,7 @@ where
 
 /// One pass over one row: the median time of the base build, then of this tree. Panics if
 /// the two builds disagree in any bit of the output: a change meant to be faster only.
-fn compare(shape: &Shape, isa: Isa, layout: Layout, seconds: f64) -> [f64; 2] {
+fn compare(shape: &Shape, isa: Isa, layout: Layout, seconds: f64, cold: bool) -> [f64; 2] {
     let weights = common::weights(shape.cin * shape.cout);
     let plan = conv1x1::Plan::new(&shape.spec().layout(layout).isa(isa), &weights, None)
         .expect("plan (this tree)");
@@ -69,11 +80,26 @@ fn compare(shape: &Shape, isa: Isa, layout: Layout, seconds: f64) -> [f64; 2] {
         "{shape} {isa} {layout}: the two builds give different results"
     );
 
+    // With cold weights, copies packed from the same weights; each call takes the next copy.
+    let copies = if cold {
+        COLD_WEIGHT_BYTES.div_ceil(plan.packed_bytes()).max(2)
+    } else {
+        1
+    };
+    let mut plans = vec![plan];
+    let mut base_plans = vec![base_plan];
+    for _ in 1..copies {
+        plans.push(conv1x1::Plan::new(plans[0].spec(), &weights, None).expect("plan copy"));
+        base_plans.push(base::Plan::new(&base_spec, &weights, None).expect("plan copy (base)"));
+    }
+    let mut calls = [0usize; 2];
     common::alternate(in_len, out_len, seconds, |way, x, y| {
+        let at = calls[way] % copies;
+        calls[way] += 1;
         if way == 0 {
-            base_plan.run(base_dims, x, y, None).expect("run (base)");
+            base_plans[at].run(base_dims, x, y, None).expect("run (base)");
         } else {
-            plan.run(dims, x, y, None).expect("run (this tree)");
+            plans[at].run(dims, x, y, None).expect("run (this tree)");
         }
     })
 }
@@ -89,7 +115,7 @@ fn main() {
     let isa = m.isa();
     let rows = m.rows(&shapes);
     let samples = common::over_passes(&rows, m.passes, |&(shape, layout)| {
-        compare(&shape, isa, layout, m.seconds)
+        compare(&shape, isa, layout, m.seconds, args.cold_weights)
     });
     common::print_two_way_table(["base", "this tree"], isa, &rows, &samples);
 }

@@ -54,18 +54,28 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, 
         let rest = b.n - p - n;
         if spread > 0 && t >= b.n / nr - spread {
             // One of the last `spread` full tiles, each computing one leftover pixel too.
-            full_tile_panels::<S, MR, NV, 1>(b, k, p);
+            if p == 0 {
+                full_tile_panels::<S, MR, NV, 1, true>(b, k, p);
+            } else {
+                full_tile_panels::<S, MR, NV, 1, false>(b, k, p);
+            }
             p += n + 1;
             t += 1;
             continue;
         }
         if spread == 0 && fuses::<S, MR, NV>(n, rest) {
             // The last full tile and the few pixels after it, in one pass over the weights.
-            fused_tiles::<S, MR, NV>(b, k, k, p, rest);
+            if p == 0 {
+                fused_tiles::<S, MR, NV, true>(b, k, k, p, rest);
+            } else {
+                fused_tiles::<S, MR, NV, false>(b, k, k, p, rest);
+            }
             break;
         }
-        if n == nr {
-            full_tile_panels::<S, MR, NV, 0>(b, k, p);
+        if n == nr && p == 0 {
+            full_tile_panels::<S, MR, NV, 0, true>(b, k, p);
+        } else if n == nr {
+            full_tile_panels::<S, MR, NV, 0, false>(b, k, p);
         } else {
             tail_tiles::<S, MR, NV>(b, k, k, p, n);
         }
@@ -78,7 +88,13 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, 
 /// prefetching the inputs of a later tile.
 #[cfg_attr(not(conv1x1_unoptimized), inline(always))]
 #[cfg_attr(conv1x1_unoptimized, inline(never))]
-unsafe fn full_tile_panels<S: Simd, const MR: usize, const NV: usize, const T: usize>(
+unsafe fn full_tile_panels<
+    S: Simd,
+    const MR: usize,
+    const NV: usize,
+    const T: usize,
+    const W: bool,
+>(
     b: &NchwBlock,
     k: usize,
     p: usize,
@@ -103,19 +119,19 @@ unsafe fn full_tile_panels<S: Simd, const MR: usize, const NV: usize, const T: u
         match (rotate, spread, j) {
             (true, _, j) if j < ROTATION => {
                 let pf = Prefetch { lines, phase: j };
-                tile::<S, MR, NV, true, PF_TURNS, T>(b, k, k, j, p, m, n, ahead, pf);
+                tile::<S, MR, NV, true, PF_TURNS, T, W>(b, k, k, j, p, m, n, ahead, pf);
             }
             (false, true, j) if j < lines => {
                 // Line j only: its prefetches start there.
                 let from = ahead.wrapping_add(j * 16);
                 let pf = Prefetch::all(1);
-                tile::<S, MR, NV, true, PF_ALL, T>(b, k, k, j, p, m, n, from, pf);
+                tile::<S, MR, NV, true, PF_ALL, T, W>(b, k, k, j, p, m, n, from, pf);
             }
             (false, false, 0) => {
                 let pf = Prefetch::all(lines);
-                tile::<S, MR, NV, true, PF_ALL, T>(b, k, k, j, p, m, n, ahead, pf);
+                tile::<S, MR, NV, true, PF_ALL, T, W>(b, k, k, j, p, m, n, ahead, pf);
             }
-            _ => tile::<S, MR, NV, true, PF_NONE, T>(b, k, k, j, p, m, n, ahead, NO_PF),
+            _ => tile::<S, MR, NV, true, PF_NONE, T, W>(b, k, k, j, p, m, n, ahead, NO_PF),
         }
     }
 }
@@ -216,15 +232,15 @@ unsafe fn panel_major_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwB
             };
             if next > 0 {
                 let pf = Prefetch::all(next.div_ceil(16));
-                tile::<S, MR, NV, true, PF_ALL, 0>(b, k, k, j, p, m, nr, ahead, pf);
+                tile::<S, MR, NV, true, PF_ALL, 0, false>(b, k, k, j, p, m, nr, ahead, pf);
             } else {
-                tile::<S, MR, NV, true, PF_NONE, 0>(b, k, k, j, p, m, nr, b.x, NO_PF);
+                tile::<S, MR, NV, true, PF_NONE, 0, false>(b, k, k, j, p, m, nr, b.x, NO_PF);
             }
             p += nr;
         }
     }
     if fused {
-        fused_tiles::<S, MR, NV>(b, k, k, full, rest);
+        fused_tiles::<S, MR, NV, false>(b, k, k, full, rest);
     } else if rest > 0 {
         tail_tiles::<S, MR, NV>(b, k, k, full, rest);
     }
@@ -262,10 +278,18 @@ unsafe fn tail_tiles<S: Simd, const MR: usize, const NV: usize>(
     for j in 0..b.panels {
         let m = if j + 1 == b.panels { b.m_last } else { MR };
         match n.div_ceil(S::LANES) {
-            1 => tile::<S, MR, 1, false, PF_NONE, 0>(b, k, k_stride, j, p, m, n, none, NO_PF),
-            2 => tile::<S, MR, 2, false, PF_NONE, 0>(b, k, k_stride, j, p, m, n, none, NO_PF),
-            3 => tile::<S, MR, 3, false, PF_NONE, 0>(b, k, k_stride, j, p, m, n, none, NO_PF),
-            _ => tile::<S, MR, NV, false, PF_NONE, 0>(b, k, k_stride, j, p, m, n, none, NO_PF),
+            1 => {
+                tile::<S, MR, 1, false, PF_NONE, 0, false>(b, k, k_stride, j, p, m, n, none, NO_PF)
+            }
+            2 => {
+                tile::<S, MR, 2, false, PF_NONE, 0, false>(b, k, k_stride, j, p, m, n, none, NO_PF)
+            }
+            3 => {
+                tile::<S, MR, 3, false, PF_NONE, 0, false>(b, k, k_stride, j, p, m, n, none, NO_PF)
+            }
+            _ => {
+                tile::<S, MR, NV, false, PF_NONE, 0, false>(b, k, k_stride, j, p, m, n, none, NO_PF)
+            }
         }
     }
 }
@@ -304,7 +328,7 @@ fn fuses<S: Simd, const MR: usize, const NV: usize>(n: usize, rest: usize) -> bo
 /// (`0 < rest ≤ fused_tail`), the last pixels of the run.
 #[cfg_attr(not(conv1x1_unoptimized), inline(always))]
 #[cfg_attr(conv1x1_unoptimized, inline(never))]
-unsafe fn fused_tiles<S: Simd, const MR: usize, const NV: usize>(
+unsafe fn fused_tiles<S: Simd, const MR: usize, const NV: usize, const W: bool>(
     b: &NchwBlock,
     k: usize,
     k_stride: usize,
@@ -316,13 +340,13 @@ unsafe fn fused_tiles<S: Simd, const MR: usize, const NV: usize>(
     for j in 0..b.panels {
         let m = if j + 1 == b.panels { b.m_last } else { MR };
         match rest {
-            1 => tile::<S, MR, NV, true, PF_NONE, 1>(b, k, k_stride, j, p, m, nr, none, NO_PF),
-            2 => tile::<S, MR, NV, true, PF_NONE, 2>(b, k, k_stride, j, p, m, nr, none, NO_PF),
+            1 => tile::<S, MR, NV, true, PF_NONE, 1, W>(b, k, k_stride, j, p, m, nr, none, NO_PF),
+            2 => tile::<S, MR, NV, true, PF_NONE, 2, W>(b, k, k_stride, j, p, m, nr, none, NO_PF),
             3 if const { fused_tail::<S, MR, NV>() >= 3 } => {
-                tile::<S, MR, NV, true, PF_NONE, 3>(b, k, k_stride, j, p, m, nr, none, NO_PF)
+                tile::<S, MR, NV, true, PF_NONE, 3, W>(b, k, k_stride, j, p, m, nr, none, NO_PF)
             }
             4 if const { fused_tail::<S, MR, NV>() >= 4 } => {
-                tile::<S, MR, NV, true, PF_NONE, 4>(b, k, k_stride, j, p, m, nr, none, NO_PF)
+                tile::<S, MR, NV, true, PF_NONE, 4, W>(b, k, k_stride, j, p, m, nr, none, NO_PF)
             }
             _ => unreachable!("fused tail of {rest} pixels"),
         }
@@ -530,11 +554,11 @@ unsafe fn gathered_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBloc
                 ..*b
             };
             if fuse {
-                fused_tiles::<S, MR, NV>(&sub, kk, k, 0, rest);
+                fused_tiles::<S, MR, NV, true>(&sub, kk, k, 0, rest);
             } else if n == nr {
                 for j in 0..b.panels {
                     let m = if j + 1 == b.panels { b.m_last } else { MR };
-                    tile::<S, MR, NV, true, PF_NONE, 0>(&sub, kk, k, j, 0, m, n, buf, NO_PF);
+                    tile::<S, MR, NV, true, PF_NONE, 0, true>(&sub, kk, k, j, 0, m, n, buf, NO_PF);
                 }
             } else {
                 tail_tiles::<S, MR, NV>(&sub, kk, k, 0, n);
@@ -621,6 +645,19 @@ const PF_TURNS: u8 = 2;
 /// 16 measured the same within ±2 % (note 38).
 const ROTATION: usize = 8;
 
+/// How far ahead of its k step a weight-streaming tile (`W`) prefetches the packed weights, in
+/// floats: 4 KiB, 128 k steps of an AVX-512 panel (about 1600 cycles). A tile reads its panel's
+/// weights a k step (MR floats, half a line on AVX-512) at a time; consecutive panels of a
+/// block follow one another, so the prefetches run on into the next panel's weights, which the
+/// same pixel tile reads next. In a block's first pixel tile those weights come from L3, or
+/// from memory as in a whole network (ResNet-50's weights take about 100 MB), and the hardware
+/// prefetchers did not keep up with a stream that slow: with every call's weights from memory
+/// (`compare/run.sh --cold-weights`), in an hour when memory was slow, the 7×7 layers ran
+/// 1.44-1.50× and the 14×14 ones 1.13-1.21× faster with the prefetch (1.01-1.02 when memory
+/// was fast, 0.99-1.02 with the weights cached); 2 KiB ahead ran 1-4 % slower than 4 KiB, 8 and
+/// 16 KiB no faster (benches/README.md, note 50).
+const WEIGHTS_AHEAD: usize = 1024;
+
 /// The most cache lines per channel a tile prefetches: two tiles' pixels (`prefetch_target`).
 const fn max_lines<S: Simd, const NV: usize>() -> usize {
     (2 * NV * S::LANES).div_ceil(16)
@@ -635,6 +672,8 @@ const fn max_lines<S: Simd, const NV: usize>() -> usize {
 /// (see `fused_tail`), each as one vector along the panel's channels, summed from one load of
 /// the weights the tile broadcasts; every element gets the same FMA chain and epilogue as in
 /// the pixel-vectorized tile, so the result does not depend on which tile computes it.
+/// `W`: also prefetch the weights `WEIGHTS_AHEAD` floats ahead, once per cache line (the
+/// tiles that stream them: a block's first pixel tile, every gathered tile).
 /// Every loop over the tile is `unroll!`ed so the accumulators stay in registers (see
 /// `unroll.rs`).
 #[cfg_attr(not(conv1x1_unoptimized), inline(always))]
@@ -647,6 +686,7 @@ unsafe fn tile<
     const FULL: bool,
     const PF: u8,
     const T: usize,
+    const W: bool,
 >(
     b: &NchwBlock,
     k: usize,
@@ -731,6 +771,11 @@ unsafe fn tile<
         }
         if PF != PF_NONE {
             ahead_k = ahead_k.wrapping_add(b.x_cs);
+        }
+        // Once per line: of the steps MR floats apart, one per 64 bytes starts in its first
+        // MR floats.
+        if W && (wk as usize) % 64 < MR * 4 {
+            S::prefetch(wk.wrapping_add(WEIGHTS_AHEAD));
         }
         let mut xv = [S::zero(); NV];
         unroll!(v in NV => {
