@@ -61,7 +61,7 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
     let pair_tails =
         short == 0 && tail > 0 && tail <= 2 && tail * NV < 8 && matches!(NV, 1..=4 | 6);
     let p_pairs = b.p1 - tail;
-    let contiguous = contiguous_inputs(b, k, CS);
+    let streamed = streamed_inputs::<MR>(b, k, CS);
     // A full panel whose tail waits for the next one.
     let mut waiting = None;
     for j in 0..b.panels {
@@ -81,16 +81,17 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
             // One cache line per input channel is prefetched from `pf`. The first tiles of
             // the panel prefetch the next panel's weights. In the first pass over these pixels
             // (panel 0) later tiles prefetch the input that follows their own (the next
-            // tiles' pixels) when it is contiguous: a steady line per input channel rather
-            // than a burst of the next tile's lines before the k loop, which measured up to
-            // 16 % faster on layers whose input comes from L3 (benches/README.md, note 21).
-            // Otherwise they touch their own weights (in L1: one cheap load per input
-            // channel, against a second copy of the tile's code without the prefetch).
-            let stream = j == 0 && contiguous && t * k >= lines;
+            // tiles' pixels) where it is one run (`streamed_inputs`): a steady line per input
+            // channel rather than a burst of the next tile's lines before the k loop, which
+            // measured up to 16 % faster on layers whose input comes from L3
+            // (benches/README.md, note 21). Otherwise they touch their own weights (in L1:
+            // one cheap load per input channel, against a second copy of the tile's code
+            // without the prefetch).
+            let stream = j == 0 && streamed && t * k >= lines;
             let pf = if t * k < lines {
                 next_panel.wrapping_add(t * k * 16)
             } else if stream {
-                b.x.wrapping_add((p + m) * b.x_ps)
+                b.x.wrapping_add(b.map.input_pixel(p + m) * b.x_ps)
             } else {
                 b.w.wrapping_add(j * k * nr)
             };
@@ -193,13 +194,21 @@ unsafe fn tail_pair<S: Simd, const MR: usize, const NV: usize, const CS: bool>(
     }
 }
 
-/// Whether the block's input pixels follow each other with nothing between them: stride 1,
-/// channels unstrided and the k block all of a pixel's channels. Then the input from pixel p
-/// on is one contiguous run, which the tiles prefetch a line per input channel.
+/// Whether the tiles of the block's first pass stream the input that follows their pixels, a
+/// line per input channel from the next tile's first input pixel (see `panel_tiles`):
+/// channels unstrided and the k block all of a pixel's channels, so that the input from that
+/// pixel on is one run, contiguous at stride 1. At horizontal stride 2 the run also holds the
+/// odd input pixels, which no output pixel reads: its k lines still cover the next 8 output
+/// pixels of the row, the next tile when the output rows are at least two tiles long. There
+/// the stream measured 1.01-1.02× the prefetch of the next tile's inputs before the k loop
+/// (`256x512@56s2` and `512x1024@28s2`, AVX-512; AVX2 1.00), and 0.99-1.00 on 7-pixel rows
+/// (`1024x2048@14s2`), which keep that prefetch (benches/README.md, note 51).
 #[cfg_attr(not(conv1x1_unoptimized), inline(always))]
 #[cfg_attr(conv1x1_unoptimized, inline(never))]
-fn contiguous_inputs(b: &NhwcBlock, k: usize, cs: bool) -> bool {
-    !cs && b.map.sh == 1 && b.map.sw == 1 && b.x_ps == k
+fn streamed_inputs<const MR: usize>(b: &NhwcBlock, k: usize, cs: bool) -> bool {
+    let unstrided = b.map.sh == 1 && b.map.sw == 1;
+    let long_rows = b.map.sw == 2 && b.map.wout >= 2 * MR;
+    !cs && b.x_ps == k && (unstrided || long_rows)
 }
 
 /// Prefetches the `k` input channels of output pixels `q0..q1` (unstrided channels).
@@ -462,10 +471,10 @@ unsafe fn kpair_tiles<S: Simd, const V: usize, const MR: usize>(
     j: usize,
 ) {
     // As in `panel_tiles`: in the first pass over these pixels each tile prefetches the
-    // input that follows its own, a line or two per pair of input channels when it is
-    // contiguous, else the next tile's inputs before its k loop. Otherwise the prefetches
-    // touch the panel's own weights.
-    let stream = j == 0 && contiguous_inputs(b, k, false);
+    // input that follows its own, a line or two per pair of input channels where it is one
+    // run (`streamed_inputs`), else the next tile's inputs before its k loop. Otherwise the
+    // prefetches touch the panel's own weights.
+    let stream = j == 0 && streamed_inputs::<MR>(b, k, false);
     let mut p = b.p0;
     while p < b.p1 {
         let m = MR.min(b.p1 - p);
@@ -473,7 +482,7 @@ unsafe fn kpair_tiles<S: Simd, const V: usize, const MR: usize>(
             prefetch_inputs::<S>(b, k, p + m, (p + m + MR).min(b.p1));
         }
         let pf = if stream {
-            b.x.wrapping_add((p + m) * b.x_ps)
+            b.x.wrapping_add(b.map.input_pixel(p + m) * b.x_ps)
         } else {
             b.w.wrapping_add(j * k * nr)
         };
