@@ -653,9 +653,10 @@ const ROTATION: usize = 8;
 /// from memory as in a whole network (ResNet-50's weights take about 100 MB), and the hardware
 /// prefetchers did not keep up with a stream that slow: with every call's weights from memory
 /// (`compare/run.sh --cold-weights`), in an hour when memory was slow, the 7×7 layers ran
-/// 1.44-1.50× and the 14×14 ones 1.13-1.21× faster with the prefetch (1.01-1.02 when memory
-/// was fast, 0.99-1.02 with the weights cached); 2 KiB ahead ran 1-4 % slower than 4 KiB, 8 and
-/// 16 KiB no faster (benches/README.md, note 50).
+/// 1.44-1.50× and the 14×14 ones 1.13-1.21× faster with a prefetch 2 KiB ahead in every tile;
+/// 4 KiB ran 1-4 % faster than 2 KiB, 8 and 16 KiB no faster. This form (a block's first tile,
+/// 4 KiB) measured 1.01-1.02 with cold weights once memory was fast again, and 0.99-1.02 with
+/// the weights cached (benches/README.md, note 50).
 const WEIGHTS_AHEAD: usize = 1024;
 
 /// The most cache lines per channel a tile prefetches: two tiles' pixels (`prefetch_target`).
