@@ -74,10 +74,10 @@ const NCHW_SPAN_BYTES: usize = 512 << 10;
 /// the last span, where the last full tile computes them too (`nchw_tile::fused_tail`): as a
 /// span of their own they cost a pass over every weight of the block for a pixel or a few,
 /// which ran `512x2048@7` (48 + 1 pixels, 2048 output rows) at 74 % of peak instead of 95 %
-/// (note 40). Where the
-/// kernel's tiles compute that many (`KernelInfo::fused_tail`), they are spread over the spans
-/// instead, so that each span's tiles take one each (`nchw_tile::spread_tail`): a 14×14 image
-/// in two spans ran its last 4 pixels on one tile whose fourth sum lived on the stack (note 45).
+/// (note 40). Where the kernel's tiles compute that many (`KernelInfo::fused_tail`), they are
+/// spread over the spans instead, so that each span's tiles take one each
+/// (`nchw_tile::spread_tail`): a 14×14 image in two spans ran its last 4 pixels on one tile
+/// whose fourth sum lived on the stack (note 45).
 /// With one k block there are no sums to keep, and the image runs as one span.
 fn nchw_spans(
     plan: &Plan,
