@@ -24,7 +24,6 @@ const HEADER: &str = "\
 //     the k loop has a constant trip count;
 //   * STRIDE, the stride the pair runs at (1, or 2 for a pair marked `s2` in the spec);
 //   * LAST, the valid output channels of the last panel (NCHW: only where MR divides Cout);
-//   * NHWC: contiguous channels (x_cs = y_cs = 1).
 // An entry checks the block against its constants and runs a copy of the block that carries
 // them; any other block (another stride, a k block cut differently, a work item that ends
 // before the last NHWC panel) runs the fallback `<layout>_<MR>x<NV>__<isa>`: the ISA's generic
@@ -230,18 +229,14 @@ fn entry(out: &mut String, k: &Kernel, key: EntryKey, users: &[String]) {
             );
         }
         Layout::Nhwc => {
-            // Channels contiguous (x_cs = y_cs = 1): the NHWC layout this kernel is for.
             body.push_str("    let same_map = b.map.sh == STRIDE && b.map.sw == STRIDE;\n");
-            body.push_str("    let nhwc = b.x_cs == 1 && b.y_cs == 1;\n");
-            body.push_str("    if b.k != K || b.n_last != LAST || !same_map || !nhwc {\n");
+            body.push_str("    if b.k != K || b.n_last != LAST || !same_map {\n");
             let _ = writeln!(body, "        return {fb}(b);");
             body.push_str("    }\n");
             body.push_str(
                 "    let map = crate::kernel::PixelMap { sh: STRIDE, sw: STRIDE, ..b.map };\n",
             );
-            body.push_str(
-                "    let c = crate::kernel::NhwcBlock { n_last: LAST, map, x_cs: 1, y_cs: 1, ..*b };\n",
-            );
+            body.push_str("    let c = crate::kernel::NhwcBlock { n_last: LAST, map, ..*b };\n");
         }
     }
     let _ = writeln!(
@@ -320,12 +315,7 @@ fn fallback(out: &mut String, isa: &Isa, layout: Layout, mr: usize, nv: usize) {
         ),
         Layout::Nhwc => format!(
             "    // Panels are NV vectors of output channels wide: any number of pixels reads them.
-    if b.x_cs == 1 && b.y_cs == 1 {{
-        let c = crate::kernel::NhwcBlock {{ x_cs: 1, y_cs: 1, ..*b }};
-        {template}::<{simd}, {mr4}, {nv}>(&c, b.k)
-    }} else {{
-        {template}::<{simd}, 1, {nv}>(b, b.k)
-    }}",
+    {template}::<{simd}, {mr4}, {nv}>(b, b.k)",
             template = layout.template(),
             simd = isa.simd,
             mr4 = mr.min(4),

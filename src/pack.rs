@@ -90,7 +90,7 @@ impl Panels {
         // (channel-vectorized kernels) NR wide, the last one only to whole vectors.
         let (width, vector_side) = match kernel.entry {
             Entry::Nchw(_) => (kernel.mr, false),
-            Entry::Nhwc(_) => (kernel.nr, true),
+            Entry::Nhwc(_) | Entry::NchwCv(_) => (kernel.nr, true),
         };
         let count = cout.div_ceil(width);
         let last_valid = cout - (count - 1) * width;

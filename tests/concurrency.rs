@@ -37,7 +37,8 @@ fn max_items() -> usize {
 
 /// (Cin, Cout, dims, stride): many pixel units; few pixel units (the split also cuts the
 /// output channels); a strided one with tails everywhere; NCHW images with too few whole
-/// tiles for the items, cut at single pixels (14×14, and 14×15 strided).
+/// tiles for the items, cut at single pixels (14×14, and 14×15 strided); an NCHW layer wide
+/// enough in input channels for the kernel vectorized along output channels (AVX-512).
 fn shapes() -> Vec<(usize, usize, Dims, usize)> {
     if cfg!(miri) {
         vec![(3, 9, Dims::new(2, 4, 5), 1), (2, 5, Dims::new(1, 5, 3), 2)]
@@ -48,6 +49,7 @@ fn shapes() -> Vec<(usize, usize, Dims, usize)> {
             (37, 70, Dims::new(3, 9, 13), 2),
             (40, 30, Dims::new(1, 14, 14), 1),
             (24, 20, Dims::new(1, 27, 29), 2),
+            (1030, 140, Dims::new(2, 7, 7), 1),
         ]
     }
 }

@@ -249,3 +249,75 @@ fn nhwc_k_paired_last_panels() {
         }
     }
 }
+
+/// The two NCHW kernels of an ISA, vectorized along pixels and along output channels
+/// (`src/kernel/nchw_cv.rs`), compute every element with the same FMA chain, so they agree
+/// bit for bit: dispatch may pick either by a layer's channels without changing a result.
+/// Shapes with several k blocks, tail panels, pixel blocks, strides, every epilogue.
+#[test]
+#[cfg_attr(miri, ignore = "slow under Miri; see tests/miri_scalar.rs")]
+fn nchw_kernels_agree_bit_for_bit() {
+    let kernels = generic_kernels(Layout::Nchw);
+    let shapes = [
+        (1030, 70, (7, 7), (1, 1)),
+        (300, 130, (14, 14), (1, 1)),
+        (64, 200, (20, 20), (1, 1)),
+        (40, 64, (9, 11), (2, 2)),
+        (2048, 24, (2, 3), (1, 1)),
+    ];
+    let mut seed = 900;
+    for &(isa, pixel) in &kernels {
+        for &(_, cv) in kernels.iter().filter(|&&(i, k)| i == isa && k != pixel) {
+            for &(cin, cout, (h, w), stride) in &shapes {
+                let epi = EPILOGUES[(seed as usize) % EPILOGUES.len()];
+                seed += 1;
+                let case = |kernel| Case {
+                    isa,
+                    layout: Layout::Nchw,
+                    cin,
+                    cout,
+                    dims: Dims::new(2, h, w),
+                    stride,
+                    epi,
+                    kernel,
+                };
+                let outputs: Vec<Vec<u32>> = [pixel, cv]
+                    .iter()
+                    .map(|&k| {
+                        let c = case(k);
+                        let p = operands(&c, seed);
+                        let plan =
+                            conv1x1::Plan::new(&c.spec(), &p.weights, p.bias.as_deref()).unwrap();
+                        let mut out = vec![f32::NAN; p.out_len];
+                        plan.run(c.dims, &p.input, &mut out, p.residual.as_deref())
+                            .unwrap();
+                        out.iter().map(|v| v.to_bits()).collect()
+                    })
+                    .collect();
+                assert!(outputs[0] == outputs[1], "{:?} against {cv:?}", case(pixel));
+            }
+        }
+    }
+}
+
+/// Dispatch runs unstrided AVX-512 NCHW layers of at least 1024 input channels on the kernel
+/// vectorized along output channels, every other NCHW layer on the pixel-vectorized one.
+#[test]
+fn nchw_dispatch_picks_channel_vectors_for_wide_inputs() {
+    use conv1x1::{ConvSpec, Isa, Plan};
+    for isa in conv1x1::dispatch::supported_isas() {
+        let name = |cin: usize, stride: usize| {
+            let spec = ConvSpec::new(cin, 64)
+                .layout(Layout::Nchw)
+                .stride_hw(stride, stride)
+                .isa(isa);
+            let plan = Plan::new(&spec, &vec![0.5; cin * 64], None).unwrap();
+            plan.kernel().name
+        };
+        let cv = isa == Isa::Avx512;
+        assert_eq!(name(1024, 1).contains("_cv_"), cv, "{isa}");
+        assert_eq!(name(2048, 1).contains("_cv_"), cv, "{isa}");
+        assert!(!name(1024, 2).contains("_cv_"), "{isa}");
+        assert!(!name(1023, 1).contains("_cv_"), "{isa}");
+    }
+}

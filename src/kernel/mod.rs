@@ -13,6 +13,7 @@
 //! * NHWC: MR pixels (broadcast from the caller's input pixels) × NR output channels (vector
 //!   loads from packed weights).
 
+pub(crate) mod nchw_cv;
 pub(crate) mod nchw_tile;
 pub(crate) mod nhwc_tile;
 pub(crate) mod registry;
@@ -126,10 +127,8 @@ impl PixelMap {
     }
 }
 
-/// One channel-vectorized block: `panels` panels of NR output channels × output pixels
-/// `p0..p1` of one image. This is the NHWC kernel's block; NCHW plans use it too (for strided
-/// convolutions and small images), with the channel and pixel strides swapped: the kernel
-/// then broadcasts from the input planes and stores its channel vectors with a stride.
+/// One NHWC block: `panels` panels of NR output channels × output pixels `p0..p1` of one
+/// image, channels contiguous in input and output.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct NhwcBlock {
     /// Input channels in this block.
@@ -143,25 +142,20 @@ pub(crate) struct NhwcBlock {
     /// Valid output channels in the last panel (1..=NR).
     pub n_last: usize,
     /// The last panel is k-paired (`pack.rs`): `[k/2][n_last][2]`, then `[n_last]` for odd
-    /// `k`, unpadded, bias unpadded too. Only for unstrided channels on ISAs with
-    /// `Simd::K_PAIRS`.
+    /// `k`, unpadded, bias unpadded too. Only on ISAs with `Simd::K_PAIRS`.
     pub kpair: bool,
     /// Input image at the block's first channel; pixel `q` starts at `x + q·x_ps`.
     pub x: *const f32,
-    /// Elements between consecutive input pixels (NHWC: Cin; NCHW: 1).
+    /// Elements between consecutive input pixels (Cin).
     pub x_ps: usize,
-    /// Elements between consecutive input channels (NHWC: 1; NCHW: H·W).
-    pub x_cs: usize,
     pub map: PixelMap,
     /// First and one-past-last output pixel (flat index within the image).
     pub p0: usize,
     pub p1: usize,
     /// Output image at the first panel's first channel; pixel `p` starts at `y + p·y_ps`.
     pub y: *mut f32,
-    /// Elements between consecutive output pixels (NHWC: Cout; NCHW: 1).
+    /// Elements between consecutive output pixels (Cout).
     pub y_ps: usize,
-    /// Elements between consecutive output channels (NHWC: 1; NCHW: Hout·Wout).
-    pub y_cs: usize,
     /// Residual, same indexing as `y`, or null.
     pub r: *const f32,
     pub ep: Epilogue,
@@ -172,7 +166,8 @@ pub(crate) struct NhwcBlock {
 pub(crate) enum Entry {
     /// Vectors along pixels, broadcasts of packed weights ([`NchwBlock`]; NCHW only).
     Nchw(unsafe fn(&NchwBlock)),
-    /// Vectors along output channels, broadcasts of input values ([`NhwcBlock`]; NHWC, and
-    /// NCHW with strided channel access).
+    /// Vectors along output channels, broadcasts of input values ([`NhwcBlock`]; NHWC only).
     Nhwc(unsafe fn(&NhwcBlock)),
+    /// Vectors along output channels on NCHW data ([`nchw_cv::CvBlock`]; NCHW only).
+    NchwCv(unsafe fn(&nchw_cv::CvBlock)),
 }

@@ -27,21 +27,12 @@ pub(crate) unsafe fn nhwc_block<S: Simd, const MR: usize, const NV: usize>(
     b: &NhwcBlock,
     k: usize,
 ) {
-    if b.x_cs == 1 && b.y_cs == 1 {
-        panel_tiles::<S, MR, NV, false>(b, k)
-    } else {
-        panel_tiles::<S, MR, NV, true>(b, k)
-    }
+    panel_tiles::<S, MR, NV>(b, k)
 }
 
-/// `CS`: channels are strided (an NCHW plan): channel vectors are gathered and scattered
-/// lane by lane, input values are read `x_cs` apart per channel.
 #[cfg_attr(not(conv1x1_unoptimized), inline(always))]
 #[cfg_attr(conv1x1_unoptimized, inline(never))]
-unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>(
-    b: &NhwcBlock,
-    k: usize,
-) {
+unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NhwcBlock, k: usize) {
     let nr = NV * S::LANES;
     // The next panel's packed weights (k·NR floats, k·NR/16 cache lines), prefetched during
     // this panel's first tiles, one line per input channel: else the first tile of every panel
@@ -61,12 +52,12 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
     let pair_tails =
         short == 0 && tail > 0 && tail <= 2 && tail * NV < 8 && matches!(NV, 1..=4 | 6);
     let p_pairs = b.p1 - tail;
-    let streamed = streamed_inputs::<MR>(b, k, CS);
+    let streamed = streamed_inputs::<MR>(b, k);
     // A full panel whose tail waits for the next one.
     let mut waiting = None;
     for j in 0..b.panels {
         let n = if j + 1 == b.panels { b.n_last } else { nr };
-        if S::K_PAIRS && !CS && b.kpair && j + 1 == b.panels {
+        if S::K_PAIRS && b.kpair && j + 1 == b.panels {
             S::kpair_panel(b, nr, k, j, n);
             continue;
         }
@@ -96,35 +87,35 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
                 b.w.wrapping_add(j * k * nr)
             };
             t += 1;
-            if j == 0 && !CS && !stream {
+            if j == 0 && !stream {
                 // First pass over these pixels, input not streamed: prefetch the next tile's
                 // inputs while this tile computes.
                 prefetch_inputs::<S>(b, k, p + m, (p + m + MR).min(b.p1));
             }
             if shortened {
-                short_tile::<S, MR, NV, CS>(b, nr, k, j, p, pf);
+                short_tile::<S, MR, NV>(b, nr, k, j, p, pf);
             } else if n == nr {
-                tile::<S, MR, NV, true, CS, true, NV>(b, nr, k, j, p, m, n, pf);
+                tile::<S, MR, NV, true, true, NV>(b, nr, k, j, p, m, n, pf);
             } else {
                 // The channel tail's panel is stored only as wide as whole vectors need.
                 match n.div_ceil(S::LANES) {
-                    1 => tile::<S, MR, 1, false, CS, true, 1>(b, nr, k, j, p, m, n, pf),
-                    2 => tile::<S, MR, 2, false, CS, true, 2>(b, nr, k, j, p, m, n, pf),
-                    3 => tile::<S, MR, 3, false, CS, true, 3>(b, nr, k, j, p, m, n, pf),
-                    _ => tile::<S, MR, NV, false, CS, true, NV>(b, nr, k, j, p, m, n, pf),
+                    1 => tile::<S, MR, 1, false, true, 1>(b, nr, k, j, p, m, n, pf),
+                    2 => tile::<S, MR, 2, false, true, 2>(b, nr, k, j, p, m, n, pf),
+                    3 => tile::<S, MR, 3, false, true, 3>(b, nr, k, j, p, m, n, pf),
+                    _ => tile::<S, MR, NV, false, true, NV>(b, nr, k, j, p, m, n, pf),
                 }
             }
             p += m;
         }
         if pairing {
             match waiting.take() {
-                Some(first) => tail_pair::<S, MR, NV, CS>(b, nr, k, first, p_pairs, tail),
+                Some(first) => tail_pair::<S, MR, NV>(b, nr, k, first, p_pairs, tail),
                 None => waiting = Some(j),
             }
         }
     }
     if let Some(j) = waiting {
-        tile::<S, MR, NV, true, CS, false, NV>(b, nr, k, j, p_pairs, tail, nr, b.w);
+        tile::<S, MR, NV, true, false, NV>(b, nr, k, j, p_pairs, tail, nr, b.w);
     }
 }
 
@@ -137,7 +128,7 @@ unsafe fn panel_tiles<S: Simd, const MR: usize, const NV: usize, const CS: bool>
 /// instead of 8 × 6 + 1. 0 where the ISA does not (`Simd::SHORT_TILES`), the run has no tail
 /// or too few whole tiles, or MR is not 6 (the only NHWC tile with short tiles here).
 /// Measured (AVX-512): 7×7 layers 1.02–1.05×, 14×14 layers 1.01× (benches/README.md, note 49).
-const fn short_tiles<S: Simd, const MR: usize>(n: usize) -> usize {
+pub(crate) const fn short_tiles<S: Simd, const MR: usize>(n: usize) -> usize {
     let tail = n % MR;
     if S::SHORT_TILES && MR == 6 && tail > 0 && n / MR + 1 >= MR - tail {
         MR - tail
@@ -149,7 +140,7 @@ const fn short_tiles<S: Simd, const MR: usize>(n: usize) -> usize {
 /// A tile of MR − 1 pixels of a full panel (see `short_tiles`).
 #[cfg_attr(not(conv1x1_unoptimized), inline(always))]
 #[cfg_attr(conv1x1_unoptimized, inline(never))]
-unsafe fn short_tile<S: Simd, const MR: usize, const NV: usize, const CS: bool>(
+unsafe fn short_tile<S: Simd, const MR: usize, const NV: usize>(
     b: &NhwcBlock,
     nr: usize,
     k: usize,
@@ -158,14 +149,14 @@ unsafe fn short_tile<S: Simd, const MR: usize, const NV: usize, const CS: bool>(
     pf: *const f32,
 ) {
     debug_assert_eq!(MR, 6, "short tiles of 6-pixel tiles only");
-    tile::<S, 5, NV, true, CS, true, NV>(b, nr, k, j, p, 5, nr, pf)
+    tile::<S, 5, NV, true, true, NV>(b, nr, k, j, p, 5, nr, pf)
 }
 
 /// The `m`-pixel tails (m ≤ 2) of full panels `j` and `j + 1` in one tile: 2·NV vectors per
 /// pixel, each panel's sums the same FMA chains as in a single-panel tile.
 #[cfg_attr(not(conv1x1_unoptimized), inline(always))]
 #[cfg_attr(conv1x1_unoptimized, inline(never))]
-unsafe fn tail_pair<S: Simd, const MR: usize, const NV: usize, const CS: bool>(
+unsafe fn tail_pair<S: Simd, const MR: usize, const NV: usize>(
     b: &NhwcBlock,
     nr: usize,
     k: usize,
@@ -178,9 +169,9 @@ unsafe fn tail_pair<S: Simd, const MR: usize, const NV: usize, const CS: bool>(
     macro_rules! pair {
         ($vp:literal, $nv:literal) => {
             if m == 1 {
-                tile::<S, 1, $nv, true, CS, false, $vp>(b, nr, k, j, p, 1, nr, b.w)
+                tile::<S, 1, $nv, true, false, $vp>(b, nr, k, j, p, 1, nr, b.w)
             } else {
-                tile::<S, 2, $nv, true, CS, false, $vp>(b, nr, k, j, p, 2, nr, b.w)
+                tile::<S, 2, $nv, true, false, $vp>(b, nr, k, j, p, 2, nr, b.w)
             }
         };
     }
@@ -195,23 +186,23 @@ unsafe fn tail_pair<S: Simd, const MR: usize, const NV: usize, const CS: bool>(
 }
 
 /// Whether the tiles of the block's first pass stream the input that follows their pixels, a
-/// line per input channel from the next tile's first input pixel (see `panel_tiles`):
-/// channels unstrided and the k block all of a pixel's channels, so that the input from that
-/// pixel on is one run, contiguous at stride 1. At horizontal stride 2 the run also holds the
-/// odd input pixels, which no output pixel reads: its k lines still cover the next 8 output
-/// pixels of the row, the next tile when the output rows are at least two tiles long. There
-/// the stream measured 1.01-1.02× the prefetch of the next tile's inputs before the k loop
-/// (`256x512@56s2` and `512x1024@28s2`, AVX-512; AVX2 1.00), and 0.99-1.00 on 7-pixel rows
-/// (`1024x2048@14s2`), which keep that prefetch (benches/README.md, note 51).
+/// line per input channel from the next tile's first input pixel (see `panel_tiles`): the k
+/// block all of a pixel's channels, so that the input from that pixel on is one run, contiguous
+/// at stride 1. At horizontal stride 2 the run also holds the odd input pixels, which no output
+/// pixel reads: its k lines still cover the next 8 output pixels of the row, the next tile when
+/// the output rows are at least two tiles long. There the stream measured 1.01-1.02× the
+/// prefetch of the next tile's inputs before the k loop (`256x512@56s2` and `512x1024@28s2`,
+/// AVX-512; AVX2 1.00), and 0.99-1.00 on 7-pixel rows (`1024x2048@14s2`), which keep that
+/// prefetch (benches/README.md, note 51).
 #[cfg_attr(not(conv1x1_unoptimized), inline(always))]
 #[cfg_attr(conv1x1_unoptimized, inline(never))]
-fn streamed_inputs<const MR: usize>(b: &NhwcBlock, k: usize, cs: bool) -> bool {
+fn streamed_inputs<const MR: usize>(b: &NhwcBlock, k: usize) -> bool {
     let unstrided = b.map.sh == 1 && b.map.sw == 1;
     let long_rows = b.map.sw == 2 && b.map.wout >= 2 * MR;
-    !cs && b.x_ps == k && (unstrided || long_rows)
+    b.x_ps == k && (unstrided || long_rows)
 }
 
-/// Prefetches the `k` input channels of output pixels `q0..q1` (unstrided channels).
+/// Prefetches the `k` input channels of output pixels `q0..q1`.
 #[cfg_attr(not(conv1x1_unoptimized), inline(always))]
 #[cfg_attr(conv1x1_unoptimized, inline(never))]
 unsafe fn prefetch_inputs<S: Simd>(b: &NhwcBlock, k: usize, q0: usize, q1: usize) {
@@ -251,25 +242,13 @@ unsafe fn pixel_rows<const MR: usize>(
     (xs, ys, rs)
 }
 
-/// Elements between an output pixel's consecutive channels: 1 unless channels are strided.
-#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
-#[cfg_attr(conv1x1_unoptimized, inline(never))]
-fn y_cs_of(b: &NhwcBlock, cs: bool) -> usize {
-    if cs {
-        b.y_cs
-    } else {
-        1
-    }
-}
-
 /// One MR × NV-vector tile: pixels `p..p+m`, panel `j` with `n` valid channels. Full panels are
 /// `nr_full` wide, so panel `j` starts at channel `j·nr_full`; this one is stored NV vectors
-/// wide (`n` rounded up to whole vectors). `FULL`: all NV vectors are whole (no masks). `CS`:
-/// channels are strided (see `panel_tiles`). `PF`: also prefetch one cache line per input
-/// channel from `pf` on (the next panel's weights, or the input after this tile's). `VP`:
-/// vectors per panel; NV = 2·VP runs panels j and j + 1 (both full) in one tile, vector v
-/// from panel j + v / VP. Every loop over the tile is `unroll!`ed so the accumulators stay in
-/// registers (see `unroll.rs`).
+/// wide (`n` rounded up to whole vectors). `FULL`: all NV vectors are whole (no masks). `PF`:
+/// also prefetch one cache line per input channel from `pf` on (the next panel's weights, or
+/// the input after this tile's). `VP`: vectors per panel; NV = 2·VP runs panels j and j + 1
+/// (both full) in one tile, vector v from panel j + v / VP. Every loop over the tile is
+/// `unroll!`ed so the accumulators stay in registers (see `unroll.rs`).
 #[cfg_attr(not(conv1x1_unoptimized), inline(always))]
 #[cfg_attr(conv1x1_unoptimized, inline(never))]
 #[allow(clippy::too_many_arguments)]
@@ -278,7 +257,6 @@ unsafe fn tile<
     const MR: usize,
     const NV: usize,
     const FULL: bool,
-    const CS: bool,
     const PF: bool,
     const VP: usize,
 >(
@@ -296,7 +274,7 @@ unsafe fn tile<
     // Offsets of vector v: in a packed weight row (panels are k rows apart) and in an output
     // pixel's channels (elements). Single-panel tiles (VP = NV): v·lanes.
     let w_off = |v: usize| (v / VP) * k * nr_full + (v % VP) * lanes;
-    let y_off = |v: usize| ((v / VP) * nr_full + (v % VP) * lanes) * y_cs_of(b, CS);
+    let y_off = |v: usize| (v / VP) * nr_full + (v % VP) * lanes;
     let mut masks = [S::mask(0); NV];
     unroll!(v in NV => {
         masks[v] = S::mask(n.saturating_sub(v * lanes).min(lanes));
@@ -308,19 +286,13 @@ unsafe fn tile<
     // lanes are masked below n; the packed panel holds the stored vectors for every kk < k.
     // A tail tile may have vectors with no valid lane (a 5-channel tail in an 8-vector scalar
     // tile) whose addresses lie past the caller's buffer: their offsets use `wrapping_add`
-    // (forming them with `add` is undefined behaviour even unread) and masked or lane-by-lane
-    // accesses never touch them.
-    let (xs, ys, rs) = pixel_rows::<MR>(b, p, m, j * nr_full * b.y_cs);
-    // Channel stride of input and output: 1 unless channels are strided (NCHW).
-    let (x_cs, y_cs) = if CS { (b.x_cs, b.y_cs) } else { (1, 1) };
-    // Valid lanes of channel vector `v`.
-    let valid = |v: usize| n.saturating_sub(v * lanes).min(lanes);
+    // (forming them with `add` is undefined behaviour even unread) and masked accesses never
+    // touch them.
+    let (xs, ys, rs) = pixel_rows::<MR>(b, p, m, j * nr_full);
     // Loads channel vector `v` of the output-shaped row at `base` (previous sums, residual).
     let load_c = |base: *const f32, v: usize| {
         let src = base.wrapping_add(y_off(v));
-        if CS {
-            S::load_strided(src, y_cs, if FULL { lanes } else { valid(v) })
-        } else if FULL {
+        if FULL {
             S::load(src)
         } else {
             S::load_masked(src, masks[v])
@@ -344,7 +316,7 @@ unsafe fn tile<
     } else {
         n.next_multiple_of(lanes)
     };
-    if !b.ep.load_c && !CS {
+    if !b.ep.load_c {
         // The first k block writes output lines that may not be in any cache: fetch them for
         // writing now, so the stores after the k loop find them (see `nchw_tile.rs`).
         unroll!(i in MR => {
@@ -368,7 +340,7 @@ unsafe fn tile<
             }
         });
         unroll!(i in MR => {
-            let xi = S::splat(*xs[i].add(kk * x_cs));
+            let xi = S::splat(*xs[i].add(kk));
             unroll!(v in NV => {
                 acc[i][v] = S::fma(xi, wv[v], acc[i][v]);
             });
@@ -410,9 +382,7 @@ unsafe fn tile<
             unroll!(v in NV => {
                 let a = acc[i][v];
                 let dst = ys[i].wrapping_add(y_off(v));
-                if CS {
-                    S::store_strided(dst, y_cs, if FULL { lanes } else { valid(v) }, a);
-                } else if FULL {
+                if FULL {
                     S::store(dst, a);
                 } else {
                     S::store_masked(dst, masks[v], a);
@@ -474,7 +444,7 @@ unsafe fn kpair_tiles<S: Simd, const V: usize, const MR: usize>(
     // input that follows its own, a line or two per pair of input channels where it is one
     // run (`streamed_inputs`), else the next tile's inputs before its k loop. Otherwise the
     // prefetches touch the panel's own weights.
-    let stream = j == 0 && streamed_inputs::<MR>(b, k, false);
+    let stream = j == 0 && streamed_inputs::<MR>(b, k);
     let mut p = b.p0;
     while p < b.p1 {
         let m = MR.min(b.p1 - p);
@@ -497,7 +467,7 @@ unsafe fn kpair_tiles<S: Simd, const V: usize, const MR: usize>(
 /// tile loads V weight vectors and one pair of input values per pixel (a 64-bit broadcast),
 /// and issues MR·V FMAs, every lane useful; the two sums of each channel are added once, at
 /// the end. A pixel's result therefore does not depend on which tile or thread computed it.
-/// Unstrided channels only (NHWC plans). Cache lines from `pf` on are prefetched, one or two
+/// Cache lines from `pf` on are prefetched, one or two
 /// per pair of input channels (see `kpair_tiles`).
 // Only the x86 ISAs have `Simd::K_PAIRS`.
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]

@@ -1,7 +1,7 @@
 //! Every kernel this build contains, generic and specialized, with its name and tile.
 //!
 //! Naming scheme: `f32_<layout>_<MR>x<NR>__<isa>` for generic kernels (`nchw_cv` for the NCHW
-//! kernels vectorized along output channels, used for strided and small images) and
+//! kernels vectorized along output channels, see `nchw_cv.rs`) and
 //! `f32_<layout>_c<Cin>k<Cout>_<MR>x<NR>__<isa>` for kernels specialized to one channel pair
 //! (`c` = input channels, `k` = output channels), e.g. `f32_nhwc_c256k64_6x64__avx512`.
 
@@ -95,14 +95,17 @@ pub(crate) fn select(isa: Isa, spec: &ConvSpec) -> Result<&'static KernelInfo> {
         .iter()
         .copied()
         .find(|k| k.isa == isa && k.layout == layout && k.cin == Some(cin) && k.cout == Some(cout));
-    // The first generic kernel of the ISA and layout. NCHW: the pixel-vectorized one; the
-    // kernel vectorized along output channels (`nchw_cv`) runs only when named: it measured
-    // slower than pixel vectors on every suite shape once strided blocks are gathered
-    // (benches/README.md, tuning notes).
+    // The generic kernel of the ISA and layout. NCHW: the pixel-vectorized one, or the one
+    // vectorized along output channels (`nchw_cv`) where that measured faster.
+    let cv = channel_vectors(isa, spec);
     let generic = generic().iter().copied().find(|k| {
         k.isa == isa
             && k.layout == layout
-            && (layout == Layout::Nhwc || matches!(k.entry, Entry::Nchw(_)))
+            && match k.entry {
+                Entry::Nhwc(_) => true,
+                Entry::Nchw(_) => !cv,
+                Entry::NchwCv(_) => cv,
+            }
     });
     match spec.kernel {
         KernelKind::Named(name) => {
@@ -138,6 +141,23 @@ pub(crate) fn select(isa: Isa, spec: &ConvSpec) -> Result<&'static KernelInfo> {
         KernelKind::Auto => special.or(generic).ok_or_else(|| unsupported(isa)),
         KernelKind::Generic => generic.ok_or_else(|| unsupported(isa)),
     }
+}
+
+/// Whether an NCHW plan runs on the kernel vectorized along output channels
+/// (`kernel::nchw_cv`) rather than along pixels: AVX-512, unstrided, at least 1024 input
+/// channels. Measured against the pixel kernel (benches/README.md, note 52): with the input
+/// from L3, as the suites run, 1.7–3.9 points of peak more on `2048x512@7`, `1024x512@14` and
+/// `1024x256@14` (`tile_ceiling`); call by call with outputs rotating too, 1.00–1.03, and on
+/// larger images `1024x256@56` 1.01, `2048x512@28` 1.00. With fewer input channels its sums'
+/// trip through the stack to the output planes costs more than it gains (`256x1024@14`
+/// 0.92–0.94, `576x160@7` 0.96–0.98, `512x2048@7` 0.99–1.00); strided layers lose
+/// (`1024x2048@14s2` 0.86, `512x1024@28s2` 0.94), and so does AVX2 (0.93–0.97).
+fn channel_vectors(isa: Isa, spec: &ConvSpec) -> bool {
+    isa == Isa::Avx512
+        && spec.layout == Layout::Nchw
+        && spec.stride_h == 1
+        && spec.stride_w == 1
+        && spec.cin >= 1024
 }
 
 fn unsupported(isa: Isa) -> Error {

@@ -115,6 +115,22 @@ pub(crate) trait Simd {
         Self::load(lanes.as_ptr())
     }
 
+    /// Transposes a square of LANES × LANES floats: row `i` at `src + i·stride` for `i < rows`
+    /// (`rows ≤ LANES`; later rows are not read, their lanes are unspecified). Calls `f(l, c)`
+    /// for every `l < LANES` with `c` the square's column `l`: lane `i` holds `src[i·stride +
+    /// l]`. Default: one strided load per column; ISAs with shuffles do it in registers.
+    #[inline(always)]
+    unsafe fn transpose(
+        src: *const f32,
+        stride: usize,
+        rows: usize,
+        mut f: impl FnMut(usize, Self::V),
+    ) {
+        for l in 0..Self::LANES {
+            f(l, Self::load_strided(src.add(l), stride, rows));
+        }
+    }
+
     /// Writes lanes `l < valid` to `p + l·stride` (channel vectors of NCHW outputs).
     #[inline(always)]
     unsafe fn store_strided(p: *mut f32, stride: usize, valid: usize, v: Self::V) {

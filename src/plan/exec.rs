@@ -11,8 +11,8 @@ use std::ptr;
 use super::split::Region;
 use super::validate::Geometry;
 use super::Plan;
+use crate::kernel::nchw_cv::CvBlock;
 use crate::kernel::{Entry, Epilogue, NchwBlock, NhwcBlock, PixelMap};
-use crate::spec::Layout;
 
 /// Raw views of the caller's buffers, already checked against the geometry.
 #[derive(Clone, Copy, Debug)]
@@ -49,6 +49,7 @@ pub(crate) unsafe fn run_region(plan: &Plan, geo: &Geometry, bufs: Buffers, regi
                 }
             }
             Entry::Nhwc(f) => nhwc_image(plan, geo, bufs, n, p0, p1, region, f),
+            Entry::NchwCv(f) => nchw_cv_image(plan, geo, bufs, n, p0, p1, region, f),
         }
     }
 }
@@ -256,12 +257,6 @@ unsafe fn nhwc_image(
     };
     let map = pixel_map(plan, geo);
     let panels_per_block = (info.mc / nr).max(1);
-    // Element strides (pixel, channel) of input and output: NHWC keeps channels contiguous;
-    // an NCHW plan on this kernel reads and writes its channels a plane apart.
-    let ((x_ps, x_cs), (y_ps, y_cs)) = match spec.layout {
-        Layout::Nhwc => ((spec.cin, 1), (spec.cout, 1)),
-        Layout::Nchw => ((1, geo.pin), (1, geo.pout)),
-    };
     for (k0, k) in k_blocks(spec.cin, plan.kc) {
         let ep = epilogue(plan, k0, k);
         let w_block = plan.packed.as_ptr().add(k0 * panels.padded());
@@ -284,25 +279,73 @@ unsafe fn nhwc_image(
                     panels: pe - pc,
                     n_last,
                     kpair: panels.kpair && pe == panels.count,
-                    x: x_img.add(k0 * x_cs),
-                    x_ps,
-                    x_cs,
+                    x: x_img.add(k0),
+                    x_ps: spec.cin,
                     map,
                     p0: q0,
                     p1: q1,
-                    y: y_img.add(pc * nr * y_cs),
-                    y_ps,
-                    y_cs,
+                    y: y_img.add(pc * nr),
+                    y_ps: spec.cout,
                     r: if r_img.is_null() || !ep.finish {
                         ptr::null()
                     } else {
-                        r_img.add(pc * nr * y_cs)
+                        r_img.add(pc * nr)
                     },
                     ep,
                 };
                 kernel(&block);
             }
         }
+    }
+}
+
+/// An NCHW image's pixels `p0..p1` on the channel-vectorized kernel: in equal blocks of at
+/// most the kernel's `nc` pixels (its sums buffer), each over all of the region's panels and
+/// every input channel (the kernel runs the k blocks).
+#[allow(clippy::too_many_arguments)]
+unsafe fn nchw_cv_image(
+    plan: &Plan,
+    geo: &Geometry,
+    bufs: Buffers,
+    n: usize,
+    p0: usize,
+    p1: usize,
+    region: Region,
+    kernel: unsafe fn(&CvBlock),
+) {
+    let spec = &plan.spec;
+    // The kernel applies the epilogue's activation once all k blocks are done.
+    let ep = epilogue(plan, 0, spec.cin);
+    let blocks = (p1 - p0).div_ceil(plan.kernel.nc);
+    let step = (p1 - p0).div_ceil(blocks.max(1)).max(1);
+    for q0 in (p0..p1).step_by(step) {
+        kernel(&CvBlock {
+            cin: spec.cin,
+            kc: plan.kc,
+            padded: plan.panels.padded(),
+            w: plan.packed.as_ptr(),
+            bias: plan.bias.as_ref().map_or(ptr::null(), |b| b.as_ptr()),
+            j0: region.panel0,
+            panels: region.panel1 - region.panel0,
+            nr: plan.kernel.nr,
+            count: plan.panels.count,
+            n_last: plan.panels.last_valid,
+            x: bufs.x.add(n * spec.cin * geo.pin),
+            x_cs: geo.pin,
+            map: pixel_map(plan, geo),
+            p0: q0,
+            p1: (q0 + step).min(p1),
+            y: bufs.y.add(n * spec.cout * geo.pout),
+            y_cs: geo.pout,
+            r: if bufs.r.is_null() {
+                ptr::null()
+            } else {
+                bufs.r.add(n * spec.cout * geo.pout)
+            },
+            clamp: ep.clamp,
+            lo: ep.lo,
+            hi: ep.hi,
+        });
     }
 }
 
@@ -318,6 +361,7 @@ fn pixel_map(plan: &Plan, geo: &Geometry) -> PixelMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Layout;
     use crate::{ConvSpec, Isa};
 
     fn plan(cin: usize, cout: usize) -> Plan {

@@ -162,7 +162,7 @@ impl Plan {
     fn pixel_grain(&self) -> usize {
         match self.kernel.entry {
             Entry::Nchw(_) => self.kernel.nr,
-            Entry::Nhwc(_) => self.kernel.mr,
+            Entry::Nhwc(_) | Entry::NchwCv(_) => self.kernel.mr,
         }
     }
 

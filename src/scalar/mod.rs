@@ -4,11 +4,12 @@
 mod ops;
 pub(crate) mod peak;
 
+use crate::kernel::nchw_cv::{nchw_cv_block, CvBlock, CV_FLOATS};
 use crate::kernel::nchw_tile::{fused_tail, nchw_block};
 use crate::kernel::nhwc_tile::nhwc_block;
 use crate::kernel::{Entry, KernelInfo, NchwBlock, NhwcBlock};
 use crate::spec::{Isa, Layout};
-use ops::Scalar;
+pub(crate) use ops::Scalar;
 
 /// NCHW tile: 4 output channels × 8 pixels; NHWC tile: 4 pixels × 8 output channels.
 /// 32 sums is as many as general-purpose targets keep in registers.
@@ -47,8 +48,8 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     entry: Entry::Nhwc(nhwc_generic),
 };
 
-/// NCHW vectorized along output channels (strided or small images): the NHWC tile, with
-/// channel-strided input and output.
+/// NCHW vectorized along output channels, for small images (`nchw_cv.rs`): the NHWC tile,
+/// broadcasting from the input planes.
 pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
     name: "f32_nchw_cv_4x8__scalar",
     isa: Isa::Scalar,
@@ -60,9 +61,9 @@ pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
     lanes: 1,
     kc: 256,
     mc: 256,
-    nc: 1024,
+    nc: CV_FLOATS / NV,
     fused_tail: 0,
-    entry: Entry::Nhwc(nhwc_generic),
+    entry: Entry::NchwCv(nchw_cv_generic),
 };
 
 /// # Safety
@@ -75,4 +76,10 @@ unsafe fn nchw_generic(b: &NchwBlock) {
 /// `b` must describe buffers as documented on [`NhwcBlock`].
 unsafe fn nhwc_generic(b: &NhwcBlock) {
     nhwc_block::<Scalar, MR, NV>(b, b.k)
+}
+
+/// # Safety
+/// `b` must describe buffers as documented on [`CvBlock`].
+unsafe fn nchw_cv_generic(b: &CvBlock) {
+    nchw_cv_block::<Scalar, MR, NV>(b)
 }

@@ -6,6 +6,7 @@ pub(crate) mod peak;
 #[cfg(test)]
 mod tests;
 
+use crate::kernel::nchw_cv::{nchw_cv_block, CvBlock, CV_FLOATS};
 use crate::kernel::nchw_tile::{fused_tail, nchw_block};
 use crate::kernel::nhwc_tile::nhwc_block;
 use crate::kernel::{Entry, KernelInfo, NchwBlock, NhwcBlock};
@@ -70,8 +71,8 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     entry: Entry::Nhwc(nhwc_generic),
 };
 
-/// NCHW vectorized along output channels (strided or small images): the NHWC tile, with
-/// channel-strided input and output.
+/// NCHW vectorized along output channels, for small images (`nchw_cv.rs`): the NHWC tile,
+/// broadcasting from the input planes.
 pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
     name: "f32_nchw_cv_8x12__neon",
     isa: Isa::Neon,
@@ -81,11 +82,11 @@ pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
     mr: NHWC_MR,
     nr: NHWC_NV * LANES,
     lanes: LANES,
-    kc: KC,
+    kc: NHWC_KC,
     mc: MC,
-    nc: NC,
+    nc: CV_FLOATS / (NHWC_NV * LANES),
     fused_tail: 0,
-    entry: Entry::Nhwc(nhwc_generic),
+    entry: Entry::NchwCv(nchw_cv_generic),
 };
 
 /// # Safety
@@ -100,4 +101,11 @@ unsafe fn nchw_generic(b: &NchwBlock) {
 #[target_feature(enable = "neon")]
 unsafe fn nhwc_generic(b: &NhwcBlock) {
     nhwc_block::<Neon, NHWC_MR, NHWC_NV>(b, b.k)
+}
+
+/// # Safety
+/// The CPU must support NEON; `b` must describe buffers as documented on [`CvBlock`].
+#[target_feature(enable = "neon")]
+unsafe fn nchw_cv_generic(b: &CvBlock) {
+    nchw_cv_block::<Neon, NHWC_MR, NHWC_NV>(b)
 }

@@ -75,6 +75,24 @@ impl Simd for Neon {
             Self::load_strided(p, 2, valid)
         }
     }
+    /// In registers: 32-bit then 64-bit transposes of pairs; rows past `rows` repeat the last.
+    #[inline(always)]
+    unsafe fn transpose(
+        src: *const f32,
+        stride: usize,
+        rows: usize,
+        mut f: impl FnMut(usize, float32x4_t),
+    ) {
+        let row = |i: usize| vld1q_f32(src.add(i.min(rows - 1) * stride));
+        let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+        let d = |v: float32x4_t| vreinterpretq_f64_f32(v);
+        let (a0, a1) = (d(vtrn1q_f32(r0, r1)), d(vtrn2q_f32(r0, r1)));
+        let (a2, a3) = (d(vtrn1q_f32(r2, r3)), d(vtrn2q_f32(r2, r3)));
+        f(0, vreinterpretq_f32_f64(vtrn1q_f64(a0, a2)));
+        f(1, vreinterpretq_f32_f64(vtrn1q_f64(a1, a3)));
+        f(2, vreinterpretq_f32_f64(vtrn2q_f64(a0, a2)));
+        f(3, vreinterpretq_f32_f64(vtrn2q_f64(a1, a3)));
+    }
     #[inline(always)]
     unsafe fn load_strided(p: *const f32, stride: usize, valid: usize) -> float32x4_t {
         // Lane by lane: reads exactly elements l·stride for l < valid.

@@ -3,6 +3,7 @@
 mod ops;
 pub(crate) mod peak;
 
+use crate::kernel::nchw_cv::{nchw_cv_block, CvBlock, CV_FLOATS};
 use crate::kernel::nchw_tile::{fused_tail, nchw_block};
 use crate::kernel::nhwc_tile::nhwc_block;
 use crate::kernel::{Entry, KernelInfo, NchwBlock, NhwcBlock};
@@ -55,8 +56,8 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     entry: Entry::Nhwc(nhwc_generic),
 };
 
-/// NCHW vectorized along output channels (strided or small images): the NHWC tile, with
-/// channel-strided input and output.
+/// NCHW vectorized along output channels, for small images (`nchw_cv.rs`): the NHWC tile,
+/// broadcasting from the input planes.
 pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
     name: "f32_nchw_cv_6x16__avx2",
     isa: Isa::Avx2,
@@ -66,11 +67,11 @@ pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
     mr: NHWC_MR,
     nr: NHWC_NV * LANES,
     lanes: LANES,
-    kc: 256,
+    kc: 1024,
     mc: 384,
-    nc: 480,
+    nc: CV_FLOATS / (NHWC_NV * LANES),
     fused_tail: 0,
-    entry: Entry::Nhwc(nhwc_generic),
+    entry: Entry::NchwCv(nchw_cv_generic),
 };
 
 /// # Safety
@@ -85,4 +86,11 @@ unsafe fn nchw_generic(b: &NchwBlock) {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn nhwc_generic(b: &NhwcBlock) {
     nhwc_block::<Avx2, NHWC_MR, NHWC_NV>(b, b.k)
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA; `b` must describe buffers as documented on [`CvBlock`].
+#[target_feature(enable = "avx2,fma")]
+unsafe fn nchw_cv_generic(b: &CvBlock) {
+    nchw_cv_block::<Avx2, NHWC_MR, NHWC_NV>(b)
 }

@@ -44,6 +44,39 @@ impl Simd for Avx2 {
     unsafe fn store_masked(p: *mut f32, m: __m256i, v: __m256) {
         _mm256_maskstore_ps(p, m, v)
     }
+    /// In registers: 32-bit then 64-bit interleaves within 128-bit halves (4 × 4 squares),
+    /// then one exchange of halves; rows past `rows` repeat the last one.
+    #[inline(always)]
+    unsafe fn transpose(
+        src: *const f32,
+        stride: usize,
+        rows: usize,
+        mut f: impl FnMut(usize, __m256),
+    ) {
+        let mut r = [_mm256_setzero_ps(); 8];
+        for (i, row) in r.iter_mut().enumerate() {
+            *row = _mm256_loadu_ps(src.add(i.min(rows - 1) * stride));
+        }
+        let mut t = [_mm256_setzero_ps(); 8];
+        for k in 0..4 {
+            t[2 * k] = _mm256_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+            t[2 * k + 1] = _mm256_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+        }
+        // u[4g + m], half h: column 4h + m of rows 4g..4g + 4.
+        let mut u = [_mm256_setzero_ps(); 8];
+        for g in 0..2 {
+            let pd = |v: __m256| _mm256_castps_pd(v);
+            let (a, b, c, d) = (t[4 * g], t[4 * g + 1], t[4 * g + 2], t[4 * g + 3]);
+            u[4 * g] = _mm256_castpd_ps(_mm256_unpacklo_pd(pd(a), pd(c)));
+            u[4 * g + 1] = _mm256_castpd_ps(_mm256_unpackhi_pd(pd(a), pd(c)));
+            u[4 * g + 2] = _mm256_castpd_ps(_mm256_unpacklo_pd(pd(b), pd(d)));
+            u[4 * g + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(pd(b), pd(d)));
+        }
+        for m in 0..4 {
+            f(m, _mm256_permute2f128_ps::<0x20>(u[m], u[4 + m]));
+            f(4 + m, _mm256_permute2f128_ps::<0x31>(u[m], u[4 + m]));
+        }
+    }
     #[inline(always)]
     unsafe fn load_stride2(p: *const f32, valid: usize) -> __m256 {
         // Pixels l < valid sit at elements 2l: load the 2·valid − 1 elements spanning them in

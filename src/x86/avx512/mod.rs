@@ -3,6 +3,7 @@
 mod ops;
 pub(crate) mod peak;
 
+use crate::kernel::nchw_cv::{nchw_cv_block, CvBlock, CV_FLOATS};
 use crate::kernel::nchw_tile::{fused_tail, nchw_block};
 use crate::kernel::nhwc_tile::nhwc_block;
 use crate::kernel::{Entry, KernelInfo, NchwBlock, NhwcBlock};
@@ -61,29 +62,23 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     entry: Entry::Nhwc(nhwc_generic),
 };
 
-/// NCHW vectorized along output channels, for strided and small images: 7 pixels (7×7 and
-/// 14×14 images and 7- or 14-pixel output rows split evenly) × 3 zmm of output channels (48) =
-/// 21 accumulators. Each tile stores its sums lane by lane (channels are a plane apart), so
-/// the whole Cin is one block (kc = 2048): splitting it would reload and restore those sums
-/// once per block. The weight panel then streams from L2 in order, which the prefetcher
-/// follows.
-const NCHW_CV_MR: usize = 7;
-const NCHW_CV_NV: usize = 3;
-
+/// NCHW vectorized along output channels, for small images (`nchw_cv.rs`): the NHWC tile,
+/// 6 pixels × 4 zmm of output channels (64), broadcasting from the input planes. Blocks of
+/// up to 128 pixels (the sums buffer holds 64 channels of each).
 pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
-    name: "f32_nchw_cv_7x48__avx512",
+    name: "f32_nchw_cv_6x64__avx512",
     isa: Isa::Avx512,
     layout: Layout::Nchw,
     cin: None,
     cout: None,
-    mr: NCHW_CV_MR,
-    nr: NCHW_CV_NV * LANES,
+    mr: NHWC_MR,
+    nr: NHWC_NV * LANES,
     lanes: LANES,
-    kc: 2048,
-    mc: 480,
-    nc: 490,
+    kc: 1024,
+    mc: 512,
+    nc: CV_FLOATS / (NHWC_NV * LANES),
     fused_tail: 0,
-    entry: Entry::Nhwc(nchw_cv_generic),
+    entry: Entry::NchwCv(nchw_cv_generic),
 };
 
 /// # Safety
@@ -101,8 +96,8 @@ unsafe fn nhwc_generic(b: &NhwcBlock) {
 }
 
 /// # Safety
-/// The CPU must support AVX-512F; `b` must describe buffers as documented on [`NhwcBlock`].
+/// The CPU must support AVX-512F; `b` must describe buffers as documented on [`CvBlock`].
 #[target_feature(enable = "avx512f")]
-unsafe fn nchw_cv_generic(b: &NhwcBlock) {
-    nhwc_block::<Avx512, NCHW_CV_MR, NCHW_CV_NV>(b, b.k)
+unsafe fn nchw_cv_generic(b: &CvBlock) {
+    nchw_cv_block::<Avx512, NHWC_MR, NHWC_NV>(b)
 }

@@ -122,6 +122,47 @@ impl Simd for Avx512 {
         // for writing. A real PREFETCHW measured no better (benches/README.md, note 18).
         _mm_prefetch::<_MM_HINT_ET0>(p.cast::<i8>())
     }
+    /// In registers: 32-bit then 64-bit interleaves within 128-bit blocks (4 × 4 squares),
+    /// then two rounds of 128-bit block shuffles; rows past `rows` repeat the last one.
+    #[inline(always)]
+    unsafe fn transpose(
+        src: *const f32,
+        stride: usize,
+        rows: usize,
+        mut f: impl FnMut(usize, __m512),
+    ) {
+        let mut r = [_mm512_setzero_ps(); 16];
+        for (i, row) in r.iter_mut().enumerate() {
+            *row = _mm512_loadu_ps(src.add(i.min(rows - 1) * stride));
+        }
+        // t[2k], t[2k+1]: rows 2k and 2k+1 interleaved (low and high halves of each block).
+        let mut t = [_mm512_setzero_ps(); 16];
+        for k in 0..8 {
+            t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+            t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+        }
+        // u[4g + m], block b: column 4b + m of rows 4g..4g + 4.
+        let mut u = [_mm512_setzero_ps(); 16];
+        for g in 0..4 {
+            let pd = |v: __m512| _mm512_castps_pd(v);
+            let (a, b, c, d) = (t[4 * g], t[4 * g + 1], t[4 * g + 2], t[4 * g + 3]);
+            u[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(a), pd(c)));
+            u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(a), pd(c)));
+            u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(b), pd(d)));
+            u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(b), pd(d)));
+        }
+        // Column 4b + m: block b of u[m], u[4 + m], u[8 + m], u[12 + m].
+        for m in 0..4 {
+            let x = _mm512_shuffle_f32x4::<0x88>(u[m], u[4 + m]);
+            let y = _mm512_shuffle_f32x4::<0xdd>(u[m], u[4 + m]);
+            let x2 = _mm512_shuffle_f32x4::<0x88>(u[8 + m], u[12 + m]);
+            let y2 = _mm512_shuffle_f32x4::<0xdd>(u[8 + m], u[12 + m]);
+            f(m, _mm512_shuffle_f32x4::<0x88>(x, x2));
+            f(4 + m, _mm512_shuffle_f32x4::<0x88>(y, y2));
+            f(8 + m, _mm512_shuffle_f32x4::<0xdd>(x, x2));
+            f(12 + m, _mm512_shuffle_f32x4::<0xdd>(y, y2));
+        }
+    }
     #[inline(always)]
     unsafe fn load_strided(p: *const f32, stride: usize, valid: usize) -> __m512 {
         // Lane offsets l·stride must fit the gather's i32 indices; else go lane by lane.
