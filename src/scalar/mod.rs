@@ -48,8 +48,8 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     entry: Entry::Nhwc(nhwc_generic),
 };
 
-/// NCHW vectorized along output channels, for small images (`nchw_cv.rs`): the NHWC tile,
-/// broadcasting from the input planes.
+/// NCHW vectorized along output channels (`nchw_cv.rs`): the NHWC tile, broadcasting from the
+/// input planes. Runs only when named.
 pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
     name: "f32_nchw_cv_4x8__scalar",
     isa: Isa::Scalar,

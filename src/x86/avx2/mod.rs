@@ -56,8 +56,9 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     entry: Entry::Nhwc(nhwc_generic),
 };
 
-/// NCHW vectorized along output channels, for small images (`nchw_cv.rs`): the NHWC tile,
-/// broadcasting from the input planes.
+/// NCHW vectorized along output channels (`nchw_cv.rs`): the NHWC tile, broadcasting from the
+/// input planes. Runs only when named: on the 7×7 and 14×14 layers it measured 0.93–0.97× the
+/// pixel kernel, one new input line per 12 FMAs (benches/README.md, note 52).
 pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
     name: "f32_nchw_cv_6x16__avx2",
     isa: Isa::Avx2,

@@ -62,9 +62,10 @@ pub(crate) static NHWC: KernelInfo = KernelInfo {
     entry: Entry::Nhwc(nhwc_generic),
 };
 
-/// NCHW vectorized along output channels, for small images (`nchw_cv.rs`): the NHWC tile,
-/// 6 pixels × 4 zmm of output channels (64), broadcasting from the input planes. Blocks of
-/// up to 128 pixels (the sums buffer holds 64 channels of each).
+/// NCHW vectorized along output channels (`nchw_cv.rs`): the NHWC tile, 6 pixels × 4 zmm of
+/// output channels (64), broadcasting from the input planes. Blocks of up to 128 pixels (the
+/// sums buffer holds 64 channels of each). Dispatch runs unstrided layers of 1024 or more
+/// input channels on it (`registry::channel_vectors`).
 pub(crate) static NCHW_CV: KernelInfo = KernelInfo {
     name: "f32_nchw_cv_6x64__avx512",
     isa: Isa::Avx512,
