@@ -23,6 +23,25 @@ pub(crate) struct Buffers {
     pub r: *const f32,
 }
 
+impl Buffers {
+    /// The same buffers from image `n` of the batch on (residual still null if it was).
+    ///
+    /// # Safety
+    /// `n` is an image of `geo`'s batch and the buffers are as `run_region` requires.
+    unsafe fn image(self, plan: &Plan, geo: &Geometry, n: usize) -> Buffers {
+        let (cin, cout) = (plan.spec.cin, plan.spec.cout);
+        Buffers {
+            x: self.x.add(n * cin * geo.pin),
+            y: self.y.add(n * cout * geo.pout),
+            r: if self.r.is_null() {
+                ptr::null()
+            } else {
+                self.r.add(n * cout * geo.pout)
+            },
+        }
+    }
+}
+
 /// Runs the part of the convolution in `region`.
 ///
 /// # Safety
@@ -161,13 +180,11 @@ unsafe fn nchw_image(
     let info = plan.kernel;
     let mr = info.mr;
     let panels = plan.panels;
-    let x_img = bufs.x.add(n * spec.cin * geo.pin);
-    let y_img = bufs.y.add(n * spec.cout * geo.pout);
-    let r_img = if bufs.r.is_null() {
-        ptr::null()
-    } else {
-        bufs.r.add(n * spec.cout * geo.pout)
-    };
+    let Buffers {
+        x: x_img,
+        y: y_img,
+        r: r_img,
+    } = bufs.image(plan, geo, n);
     let map = pixel_map(plan, geo);
     let gather = plan.gathers();
     // A gathering kernel copies each tile's inputs once per block, so strided convolutions
@@ -248,13 +265,11 @@ unsafe fn nhwc_image(
     let info = plan.kernel;
     let nr = info.nr;
     let panels = plan.panels;
-    let x_img = bufs.x.add(n * spec.cin * geo.pin);
-    let y_img = bufs.y.add(n * spec.cout * geo.pout);
-    let r_img = if bufs.r.is_null() {
-        ptr::null()
-    } else {
-        bufs.r.add(n * spec.cout * geo.pout)
-    };
+    let Buffers {
+        x: x_img,
+        y: y_img,
+        r: r_img,
+    } = bufs.image(plan, geo, n);
     let map = pixel_map(plan, geo);
     let panels_per_block = (info.mc / nr).max(1);
     for (k0, k) in k_blocks(spec.cin, plan.kc) {
@@ -316,6 +331,8 @@ unsafe fn nchw_cv_image(
     let spec = &plan.spec;
     // The kernel applies the epilogue's activation once all k blocks are done.
     let ep = epilogue(plan, 0, spec.cin);
+    let img = bufs.image(plan, geo, n);
+    let map = pixel_map(plan, geo);
     let blocks = (p1 - p0).div_ceil(plan.kernel.nc);
     let step = (p1 - p0).div_ceil(blocks.max(1)).max(1);
     for q0 in (p0..p1).step_by(step) {
@@ -330,18 +347,14 @@ unsafe fn nchw_cv_image(
             nr: plan.kernel.nr,
             count: plan.panels.count,
             n_last: plan.panels.last_valid,
-            x: bufs.x.add(n * spec.cin * geo.pin),
+            x: img.x,
             x_cs: geo.pin,
-            map: pixel_map(plan, geo),
+            map,
             p0: q0,
             p1: (q0 + step).min(p1),
-            y: bufs.y.add(n * spec.cout * geo.pout),
+            y: img.y,
             y_cs: geo.pout,
-            r: if bufs.r.is_null() {
-                ptr::null()
-            } else {
-                bufs.r.add(n * spec.cout * geo.pout)
-            },
+            r: img.r,
             clamp: ep.clamp,
             lo: ep.lo,
             hi: ep.hi,
