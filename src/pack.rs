@@ -5,8 +5,8 @@
 //! front to back with unit stride:
 //! * Pixel-vectorized kernels (NCHW; weights on the broadcast side): every panel has width MR,
 //!   zero padded.
-//! * Channel-vectorized kernels (NHWC, and NCHW for strided or small images; weights on the
-//!   vector side): full panels have width NR; the last one is padded only to a whole number of
+//! * Channel-vectorized kernels (NHWC, and NCHW along output channels, `nchw_cv`; weights on
+//!   the vector side): full panels have width NR; the last one is padded only to a whole number of
 //!   vectors, so thin layers (Cout = 24) do not pay for a 64-wide panel.
 //! * K-paired last panel (NHWC on AVX2 and AVX-512, when the last panel is an odd number of
 //!   half vectors, e.g. 24 channels on AVX-512, or exactly one vector, e.g. Cout = 16): not
@@ -33,8 +33,13 @@ struct Chunk([f32; 16]);
 
 impl AlignedBuf {
     pub fn zeroed(len: usize) -> Self {
+        Self::zeroed_with_slack(len, 0)
+    }
+    /// `len` values followed by at least `slack` more zeros in the same allocation, which
+    /// `as_ptr` reads may reach (`len` and `as_mut_slice` leave them out).
+    pub fn zeroed_with_slack(len: usize, slack: usize) -> Self {
         AlignedBuf {
-            chunks: vec![Chunk([0.0; 16]); len.div_ceil(16)],
+            chunks: vec![Chunk([0.0; 16]); (len + slack).div_ceil(16)],
             len,
         }
     }
@@ -49,6 +54,11 @@ impl AlignedBuf {
     }
     pub fn len(&self) -> usize {
         self.len
+    }
+    /// Floats the allocation holds (`len` and the slack after it).
+    #[cfg(test)]
+    fn allocated(&self) -> usize {
+        16 * self.chunks.len()
     }
 }
 
@@ -134,7 +144,15 @@ pub(crate) fn pack_weights(
 ) -> AlignedBuf {
     debug_assert_eq!(weights.len(), cin * cout);
     let panels = Panels::new(kernel, cout);
-    let mut buf = AlignedBuf::zeroed(cin * panels.padded());
+    // Pixel-vectorized NCHW kernels load a panel's row of MR weights as whole vectors where
+    // MR is not a multiple of the lanes (`nchw_tile::channel_tile`): a masked load of 6 of 8
+    // lanes ran at half the rate of a plain one on AVX2 (benches/README.md, note 53). One
+    // vector of zeros after the last row keeps those loads inside the allocation.
+    let slack = match kernel.entry {
+        Entry::Nchw(_) => kernel.lanes,
+        _ => 0,
+    };
+    let mut buf = AlignedBuf::zeroed_with_slack(cin * panels.padded(), slack);
     let out = buf.as_mut_slice();
     let mut pos = 0;
     let mut k0 = 0;
@@ -183,4 +201,31 @@ pub(crate) fn pack_bias(kernel: &KernelInfo, cout: usize, bias: &[f32]) -> Align
     let mut buf = AlignedBuf::zeroed(panels.padded());
     buf.as_mut_slice()[..cout].copy_from_slice(bias);
     buf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::registry::kernels;
+
+    /// `nchw_tile::channel_tile` loads a packed row as whole vectors, reaching up to LANES − 1
+    /// floats past the last row: every pixel-vectorized NCHW kernel's buffer has that slack,
+    /// whatever the number of floats packed.
+    #[test]
+    fn packed_nchw_weights_end_in_a_vector_of_slack() {
+        for kernel in kernels().filter(|k| matches!(k.entry, Entry::Nchw(_))) {
+            for (cin, cout) in [(1, 1), (3, 5), (16, 16), (17, 6), (9, 40)] {
+                let cin = kernel.cin.unwrap_or(cin);
+                let cout = kernel.cout.unwrap_or(cout);
+                let packed = pack_weights(kernel, kernel.kc, cin, cout, &vec![1.0; cin * cout]);
+                assert!(
+                    packed.allocated() >= packed.len() + kernel.lanes,
+                    "{} {cin}x{cout}: {} floats allocated for {}",
+                    kernel.name,
+                    packed.allocated(),
+                    packed.len()
+                );
+            }
+        }
+    }
 }

@@ -45,6 +45,7 @@ pub(crate) struct NchwBlock {
     /// Input channels in this block.
     pub k: usize,
     /// Packed weights of the first panel: `[k][MR]`; panel `j` starts at `w + j·k·MR`.
+    /// At least one vector of readable slack follows the packed buffer's last row.
     pub w: *const f32,
     /// Packed bias of the first panel (MR per panel, zero padded), or null.
     pub bias: *const f32,

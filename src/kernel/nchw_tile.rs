@@ -353,15 +353,23 @@ unsafe fn fused_tiles<S: Simd, const MR: usize, const NV: usize, const W: bool>(
     }
 }
 
-/// Panels a channel tile of `nt` pixels and `vpm` vectors per panel computes at once: enough
-/// independent FMA chains to cover the FMA latency (a 1-pixel tail of one panel is a single
-/// chain of k dependent FMAs, 4 cycles each), with at most 12 accumulators when one panel
-/// needs fewer (AVX2 has 16 registers), at least one panel.
-const fn channel_group(nt: usize, vpm: usize) -> usize {
-    let g = 12 / (nt * vpm);
+/// Panels a channel tile of `NT` pixels computes at once: enough independent FMA chains to
+/// cover the FMA latency (a 1-pixel tail of one panel is a single chain of k dependent FMAs,
+/// 4 cycles each), at most 8 panels and 12 accumulators, and few enough that the accumulators,
+/// the NT broadcast inputs and one weight vector fit in all but one of the ISA's registers. On
+/// AVX2 (16 registers) 4 pixels of 3 panels did not: LLVM kept three sums on the stack and
+/// the tail of a 14×14 image took 5 % of the time (benches/README.md, note 53); 2 panels fit.
+const fn channel_group<S: Simd, const MR: usize, const NT: usize>() -> usize {
+    let vpm = MR.div_ceil(S::LANES);
+    let per_panel = NT * vpm;
+    let mut g = 12 / per_panel;
     if g > 8 {
-        8
-    } else if g < 1 {
+        g = 8;
+    }
+    while g > 1 && g * per_panel + NT + vpm > S::REGISTERS - 1 {
+        g -= 1;
+    }
+    if g < 1 {
         1
     } else {
         g
@@ -406,9 +414,8 @@ unsafe fn channel_tile<S: Simd, const MR: usize, const NT: usize>(
         )
     };
     let lanes = S::LANES;
-    let done = const { channel_group(NT, MR.div_ceil(S::LANES)) }.min(b.panels - j0);
-    // Valid channels of vector `v` among a panel's MR (weights) and panel g's outputs.
-    let in_panel = |v: usize| MR.saturating_sub(v * lanes).min(lanes);
+    let done = const { channel_group::<S, MR, NT>() }.min(b.panels - j0);
+    // Valid channels of vector `v` among panel g's outputs.
     let valid = |g: usize, v: usize| {
         let m = if j0 + g + 1 == b.panels { b.m_last } else { MR };
         m.saturating_sub(v * lanes).min(lanes)
@@ -416,8 +423,10 @@ unsafe fn channel_tile<S: Simd, const MR: usize, const NT: usize>(
     // SAFETY (all pointer arithmetic below): pixels p..p+n of the run exist (pixels past n
     // repeat pixel p+n−1); panels j0..j0+done exist (later group members repeat the last
     // one); channel rows below `valid` of each exist in the output and residual, and strided
-    // accesses touch only those lanes; packed panels hold MR weights (and the packed bias MR
-    // values) per panel, and masked loads read only those.
+    // accesses touch only those lanes; packed panels hold MR weights per input channel, and
+    // the packed buffer has at least one vector of slack after its last row, so whole-vector
+    // loads of a row stay in the allocation; the packed bias holds MR values per panel, and
+    // masked loads read only those.
     let mut xs = [b.x; NT];
     unroll!(i in NT => {
         xs[i] = b.x.add(p + i.min(n - 1));
@@ -425,7 +434,7 @@ unsafe fn channel_tile<S: Simd, const MR: usize, const NT: usize>(
     // 16 entries so that every index `unroll!` can form is in bounds (at most 12 are used).
     let mut ws = [b.w; 16];
     let mut ys = [b.y; 16];
-    unroll!(g in channel_group(NT, MR.div_ceil(S::LANES)) => {
+    unroll!(g in channel_group::<S, MR, NT>() => {
         let j = j0 + g.min(done - 1);
         ws[g] = b.w.add(j * k_stride * MR);
         ys[g] = b.y.add(j * MR * b.y_cs + p);
@@ -437,7 +446,7 @@ unsafe fn channel_tile<S: Simd, const MR: usize, const NT: usize>(
     let decode = |s: usize| (s / (NT * vpm), (s / vpm) % NT, s % vpm);
     let mut acc = [S::zero(); 16];
     if b.ep.load_c {
-        unroll!(s in capped(channel_group(NT, MR.div_ceil(S::LANES)) * NT * MR.div_ceil(S::LANES)) => {
+        unroll!(s in capped(channel_group::<S, MR, NT>() * NT * MR.div_ceil(S::LANES)) => {
             let (g, i, v) = decode(s);
             if g < done && i < n {
                 let src = ys[g].add(i).wrapping_add(v * lanes * b.y_cs);
@@ -452,23 +461,20 @@ unsafe fn channel_tile<S: Simd, const MR: usize, const NT: usize>(
         });
         // Weight vector v of panel g at `g·vpm + v`.
         let mut wv = [S::zero(); 16];
-        unroll!(gv in capped(channel_group(NT, MR.div_ceil(S::LANES)) * MR.div_ceil(S::LANES)) => {
+        // Whole vectors even where a panel ends within one: the lanes past it read the next
+        // row (or the packed buffer's slack, see `pack_weights`) into sums never stored.
+        unroll!(gv in capped(channel_group::<S, MR, NT>() * MR.div_ceil(S::LANES)) => {
             let (g, v) = (gv / vpm, gv % vpm);
-            let wk = ws[g].add(kk * MR + v * lanes);
-            wv[gv] = if (v + 1) * lanes <= MR {
-                S::load(wk)
-            } else {
-                S::load_low(wk, in_panel(v))
-            };
+            wv[gv] = S::load(ws[g].add(kk * MR + v * lanes));
         });
-        unroll!(s in capped(channel_group(NT, MR.div_ceil(S::LANES)) * NT * MR.div_ceil(S::LANES)) => {
+        unroll!(s in capped(channel_group::<S, MR, NT>() * NT * MR.div_ceil(S::LANES)) => {
             let (g, i, v) = decode(s);
             acc[s] = S::fma(xv[i], wv[g * vpm + v], acc[s]);
         });
     }
     let lo = S::splat(b.ep.lo);
     let hi = S::splat(b.ep.hi);
-    unroll!(s in capped(channel_group(NT, MR.div_ceil(S::LANES)) * NT * MR.div_ceil(S::LANES)) => {
+    unroll!(s in capped(channel_group::<S, MR, NT>() * NT * MR.div_ceil(S::LANES)) => {
         let (g, i, v) = decode(s);
         let count = if g < done && i < n { valid(g, v) } else { 0 };
         if count > 0 {

@@ -11,6 +11,8 @@
 pub(crate) trait Simd {
     /// f32 lanes per vector.
     const LANES: usize;
+    /// Vector registers the ISA has (what a tile's sums and operands must fit in).
+    const REGISTERS: usize;
     /// A vector of `LANES` f32.
     type V: Copy;
     /// Which lanes of a tail vector are valid.

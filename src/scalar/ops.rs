@@ -7,6 +7,7 @@ pub(crate) struct Scalar;
 
 impl Simd for Scalar {
     const LANES: usize = 1;
+    const REGISTERS: usize = 16;
     type V = f32;
     /// Whether the one lane is valid.
     type M = bool;

@@ -11,6 +11,7 @@ pub(crate) struct Neon;
 
 impl Simd for Neon {
     const LANES: usize = 4;
+    const REGISTERS: usize = 32;
     type V = float32x4_t;
     /// The number of valid lanes, 0..=4.
     type M = usize;

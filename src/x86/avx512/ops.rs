@@ -11,6 +11,7 @@ pub(crate) struct Avx512;
 
 impl Simd for Avx512 {
     const LANES: usize = 16;
+    const REGISTERS: usize = 32;
     const FUSES_TAIL: bool = true;
     const SHORT_TILES: bool = true;
     type V = __m512;
