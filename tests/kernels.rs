@@ -161,9 +161,10 @@ fn short_tail_sweep(layout: Layout, outputs: &[(usize, usize)], couts: &[usize],
 /// 1, 2, 3, 4 and 7 pixels after whole tiles (48 + n, 16 + n) and alone, output channel
 /// counts whose panels fill groups exactly, partly, and end in a partial panel, one and two
 /// blocks of input channels, every epilogue, stride 1 and 2 (gathered blocks share the tail
-/// code). Tails of 2 to 4 pixels after at least as many whole tiles are spread one pixel per
-/// tile over the last tiles (`nchw_tile::spread_tail`; 98, 147 and 196 pixels), fewer tiles
-/// fuse them all into the last (100 pixels).
+/// code). Tails of 2 to 4 pixels after enough whole tiles are spread over the last tiles
+/// (`nchw_tile::spread_tail`): on AVX-512 two per tile, sharing a vector of sums, where the
+/// count is even (98, 100 and 196 pixels), else one per tile (147); after fewer tiles the last
+/// one computes them all, in pairs on AVX-512 (50 to 52 pixels).
 #[test]
 #[cfg_attr(miri, ignore = "slow under Miri; see tests/miri_scalar.rs")]
 fn nchw_channel_tails_in_panel_groups() {

@@ -53,13 +53,15 @@ unsafe fn pixel_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBlock, 
         let n = nr.min(b.n - p);
         let rest = b.n - p - n;
         if spread > 0 && t >= b.n / nr - spread {
-            // One of the last `spread` full tiles, each computing one leftover pixel too.
-            if p == 0 {
-                full_tile_panels::<S, MR, NV, 1, true>(b, k, p);
-            } else {
-                full_tile_panels::<S, MR, NV, 1, false>(b, k, p);
+            // One of the last `spread` full tiles, each computing `each` leftover pixels too.
+            let each = spread_each::<S, MR>(b.n % nr);
+            match (each, p == 0) {
+                (2, true) => full_tile_panels::<S, MR, NV, 2, true>(b, k, p),
+                (2, false) => full_tile_panels::<S, MR, NV, 2, false>(b, k, p),
+                (_, true) => full_tile_panels::<S, MR, NV, 1, true>(b, k, p),
+                (_, false) => full_tile_panels::<S, MR, NV, 1, false>(b, k, p),
             }
-            p += n + 1;
+            p += n + each;
             t += 1;
             continue;
         }
@@ -136,23 +138,36 @@ unsafe fn full_tile_panels<
     }
 }
 
-/// How many of a run's last full tiles each compute one of the `n % NR` leftover pixels
-/// (`tile` with `T` = 1), or 0 where the leftovers run otherwise (fused into the last tile, see
-/// `fuses`, or as tail tiles). With one pixel per tile, the tail's sum fits in a free
-/// register; four on one tile left one sum on the stack, a load and a store per input channel:
-/// a 14×14 image (4 · 48 + 4 pixels) ran at 90 % of peak against 96 % for 12×16 (192 pixels,
-/// no tail; benches/README.md, note 45).
+/// How many of a run's last full tiles each compute `spread_each` of the `n % NR` leftover
+/// pixels (`tile` with `T` = `spread_each`), or 0 where the leftovers run otherwise (fused
+/// into the last tile, see `fuses`, or as tail tiles). With one pixel per tile, the tail's sum
+/// fits in a free register; four on one tile left one sum on the stack, a load and a store per
+/// input channel: a 14×14 image (4 · 48 + 4 pixels) ran at 90 % of peak against 96 % for
+/// 12×16 (192 pixels, no tail; benches/README.md, note 45). Where two pixels share a vector
+/// (`tail_per_vector`), each tile takes two: the 14×14 image's 4 in 2 tiles (note 54).
 const fn spread_tail<S: Simd, const MR: usize, const NV: usize>(n: usize) -> usize {
     let nr = NV * S::LANES;
     let (full, rest) = (n / nr, n % nr);
+    let each = spread_each::<S, MR>(rest);
     if fused_tail::<S, MR, NV>() > 0
         && rest > 1
         && rest <= fused_tail::<S, MR, NV>()
-        && rest <= full
+        && rest / each <= full
     {
-        rest
+        rest / each
     } else {
         0
+    }
+}
+
+/// Leftover pixels each tile of a spread tail computes (`spread_tail`): as many as share a
+/// vector of sums where that divides the `rest` leftovers, else one.
+const fn spread_each<S: Simd, const MR: usize>(rest: usize) -> usize {
+    let per = tail_per_vector::<S, MR>();
+    if rest.is_multiple_of(per) {
+        per
+    } else {
+        1
     }
 }
 
@@ -312,6 +327,20 @@ pub(crate) const fn fused_tail<S: Simd, const MR: usize, const NV: usize>() -> u
         4
     } else {
         32 - used
+    }
+}
+
+/// Fused tail pixels per vector of sums: two where the ISA pairs them (`Simd::TAIL_PAIRS`)
+/// and a panel's MR channels fill at most half a vector, else one. Each pixel's sums are MR
+/// lanes of a vector along output channels; with one pixel per vector, an 8 × 3 AVX-512 tile
+/// with one tail pixel spends 25 FMAs per input channel on 24.5 FMAs' worth of sums. Two
+/// pixels per vector take one FMA between them: a 14×14 image (4 · 48 + 4 pixels) then takes
+/// 2 such tiles instead of 4 (`spread_tail`; benches/README.md, note 54).
+const fn tail_per_vector<S: Simd, const MR: usize>() -> usize {
+    if S::TAIL_PAIRS && 2 * MR <= S::LANES {
+        2
+    } else {
+        1
     }
 }
 
@@ -524,10 +553,14 @@ unsafe fn gathered_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBloc
     let mut t = 0;
     while p < b.n {
         let n = nr.min(b.n - p);
-        // Pixels after the tile that it computes too: one (spread over the last tiles) or
-        // all of the few left.
+        // Pixels after the tile that it computes too: one or two (spread over the last
+        // tiles) or all of the few left.
         let rest = if spread > 0 {
-            usize::from(t >= b.n / nr - spread)
+            if t >= b.n / nr - spread {
+                spread_each::<S, MR>(b.n % nr)
+            } else {
+                0
+            }
         } else {
             b.n - p - n
         };
@@ -725,10 +758,21 @@ unsafe fn tile<
     // them. Fused tail pixels n..n+T exist (the run's last ones), with rows below m.
     let y = b.y.add(j * MR * b.y_cs + p);
     let mut acc = [[S::zero(); NV]; MR];
+    // The tail's sums: pixel t in vector t / PER, in its lower or upper half when two share
+    // one (`tail_per_vector`). An odd last pixel's partner repeats it and is not stored.
+    let per = const { tail_per_vector::<S, MR>() };
     let mut tail = [S::zero(); T];
     if T > 0 && b.ep.load_c {
-        unroll!(t in T => {
-            tail[t] = S::load_strided(y.add(n + t), b.y_cs, m);
+        unroll!(u in T => {
+            if u * per < T {
+                let lo = S::load_strided(y.add(n + u * per), b.y_cs, m);
+                tail[u] = if per == 2 {
+                    let partner = (u * per + 1).min(T - 1);
+                    S::join_low_halves(lo, S::load_strided(y.add(n + partner), b.y_cs, m))
+                } else {
+                    lo
+                };
+            }
         });
     }
     if b.ep.load_c {
@@ -795,7 +839,17 @@ unsafe fn tile<
                 acc[i][v] = S::fma(wi, xv[v], acc[i][v]);
             });
         });
-        if T > 0 {
+        if T > 0 && per == 2 {
+            // The same MR weights in both halves of a vector, times two tail pixels.
+            let wv = S::load_low_twice(wk, MR);
+            unroll!(u in T => {
+                if 2 * u < T {
+                    let partner = (2 * u + 1).min(T - 1);
+                    let xv = S::splat_halves(*xk.add(n + 2 * u), *xk.add(n + partner));
+                    tail[u] = S::fma(xv, wv, tail[u]);
+                }
+            });
+        } else if T > 0 {
             // The same MR weights as one vector (zero past MR), times each tail pixel.
             let wv = S::load_low(wk, MR);
             unroll!(t in T => {
@@ -855,7 +909,11 @@ unsafe fn tile<
     if T > 0 {
         // The tail's epilogue: the tile's operations in the tile's order, on channel vectors.
         unroll!(t in T => {
-            let mut a = tail[t];
+            let mut a = if t % per == 1 {
+                S::upper_half(tail[t / per])
+            } else {
+                tail[t / per]
+            };
             if b.ep.finish {
                 if !b.bias.is_null() {
                     a = S::add(a, S::load_masked(b.bias.add(j * MR), S::mask(m)));

@@ -91,6 +91,32 @@ pub(crate) trait Simd {
     /// (AVX-512).
     const FUSES_TAIL: bool = false;
 
+    /// Whether fused tail pixels share vectors two at a time (`nchw_tile::tail_per_vector`):
+    /// with a panel half a vector wide (AVX-512, MR = 8), one FMA then serves two pixels' sums.
+    /// The ISA implements the four operations below; they are only called when true.
+    const TAIL_PAIRS: bool = false;
+    /// `lo` in the lower half of the lanes, `hi` in the upper half.
+    #[inline(always)]
+    unsafe fn splat_halves(_lo: f32, _hi: f32) -> Self::V {
+        unreachable!("splat_halves without TAIL_PAIRS")
+    }
+    /// `p[..count]` (`count ≤ LANES / 2`, a constant where it is called) at the start of both
+    /// halves, zero in their other lanes; reads `p[..count]` only.
+    #[inline(always)]
+    unsafe fn load_low_twice(_p: *const f32, _count: usize) -> Self::V {
+        unreachable!("load_low_twice without TAIL_PAIRS")
+    }
+    /// The lower half of `lo`, then the lower half of `hi`.
+    #[inline(always)]
+    unsafe fn join_low_halves(_lo: Self::V, _hi: Self::V) -> Self::V {
+        unreachable!("join_low_halves without TAIL_PAIRS")
+    }
+    /// The upper half of `v` in the lower half (the upper half unspecified).
+    #[inline(always)]
+    unsafe fn upper_half(_v: Self::V) -> Self::V {
+        unreachable!("upper_half without TAIL_PAIRS")
+    }
+
     /// Whether NHWC runs end in tiles of one pixel fewer instead of a tail tile
     /// (`nhwc_tile::short_tiles`). Measured, call by call: AVX-512 7×7 layers 1.02–1.05×,
     /// 14×14 1.01×; AVX2 7×7 layers 0.97–0.98× (benches/README.md, note 49).

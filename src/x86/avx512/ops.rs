@@ -13,6 +13,29 @@ impl Simd for Avx512 {
     const LANES: usize = 16;
     const REGISTERS: usize = 32;
     const FUSES_TAIL: bool = true;
+    const TAIL_PAIRS: bool = true;
+    #[inline(always)]
+    unsafe fn splat_halves(lo: f32, hi: f32) -> __m512 {
+        _mm512_mask_broadcastss_ps(_mm512_set1_ps(lo), 0xff00, _mm_set_ss(hi))
+    }
+    #[inline(always)]
+    unsafe fn load_low_twice(p: *const f32, count: usize) -> __m512 {
+        if count == 8 {
+            // One 256-bit broadcast load, as `load_low` avoids a mask register.
+            _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_loadu_pd(p.cast())))
+        } else {
+            let low = Self::load_masked(p, Self::mask(count));
+            _mm512_shuffle_f32x4::<0b01_00_01_00>(low, low)
+        }
+    }
+    #[inline(always)]
+    unsafe fn join_low_halves(lo: __m512, hi: __m512) -> __m512 {
+        _mm512_shuffle_f32x4::<0b01_00_01_00>(lo, hi)
+    }
+    #[inline(always)]
+    unsafe fn upper_half(v: __m512) -> __m512 {
+        _mm512_shuffle_f32x4::<0b11_10_11_10>(v, v)
+    }
     const SHORT_TILES: bool = true;
     type V = __m512;
     type M = __mmask16;
