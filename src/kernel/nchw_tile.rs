@@ -121,19 +121,19 @@ unsafe fn full_tile_panels<
         match (rotate, spread, j) {
             (true, _, j) if j < ROTATION => {
                 let pf = Prefetch { lines, phase: j };
-                tile::<S, MR, NV, true, PF_TURNS, T, W>(b, k, k, j, p, m, n, ahead, pf);
+                tile::<S, MR, NV, true, PF_TURNS, T, false, W>(b, k, k, j, p, m, n, ahead, pf);
             }
             (false, true, j) if j < lines => {
                 // Line j only: its prefetches start there.
                 let from = ahead.wrapping_add(j * 16);
                 let pf = Prefetch::all(1);
-                tile::<S, MR, NV, true, PF_ALL, T, W>(b, k, k, j, p, m, n, from, pf);
+                tile::<S, MR, NV, true, PF_ALL, T, false, W>(b, k, k, j, p, m, n, from, pf);
             }
             (false, false, 0) => {
                 let pf = Prefetch::all(lines);
-                tile::<S, MR, NV, true, PF_ALL, T, W>(b, k, k, j, p, m, n, ahead, pf);
+                tile::<S, MR, NV, true, PF_ALL, T, false, W>(b, k, k, j, p, m, n, ahead, pf);
             }
-            _ => tile::<S, MR, NV, true, PF_NONE, T, W>(b, k, k, j, p, m, n, ahead, NO_PF),
+            _ => tile::<S, MR, NV, true, PF_NONE, T, false, W>(b, k, k, j, p, m, n, ahead, NO_PF),
         }
     }
 }
@@ -247,9 +247,9 @@ unsafe fn panel_major_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwB
             };
             if next > 0 {
                 let pf = Prefetch::all(next.div_ceil(16));
-                tile::<S, MR, NV, true, PF_ALL, 0, false>(b, k, k, j, p, m, nr, ahead, pf);
+                tile::<S, MR, NV, true, PF_ALL, 0, false, false>(b, k, k, j, p, m, nr, ahead, pf);
             } else {
-                tile::<S, MR, NV, true, PF_NONE, 0, false>(b, k, k, j, p, m, nr, b.x, NO_PF);
+                tile::<S, MR, NV, true, PF_NONE, 0, false, false>(b, k, k, j, p, m, nr, b.x, NO_PF);
             }
             p += nr;
         }
@@ -293,18 +293,18 @@ unsafe fn tail_tiles<S: Simd, const MR: usize, const NV: usize>(
     for j in 0..b.panels {
         let m = if j + 1 == b.panels { b.m_last } else { MR };
         match n.div_ceil(S::LANES) {
-            1 => {
-                tile::<S, MR, 1, false, PF_NONE, 0, false>(b, k, k_stride, j, p, m, n, none, NO_PF)
-            }
-            2 => {
-                tile::<S, MR, 2, false, PF_NONE, 0, false>(b, k, k_stride, j, p, m, n, none, NO_PF)
-            }
-            3 => {
-                tile::<S, MR, 3, false, PF_NONE, 0, false>(b, k, k_stride, j, p, m, n, none, NO_PF)
-            }
-            _ => {
-                tile::<S, MR, NV, false, PF_NONE, 0, false>(b, k, k_stride, j, p, m, n, none, NO_PF)
-            }
+            1 => tile::<S, MR, 1, false, PF_NONE, 0, false, false>(
+                b, k, k_stride, j, p, m, n, none, NO_PF,
+            ),
+            2 => tile::<S, MR, 2, false, PF_NONE, 0, false, false>(
+                b, k, k_stride, j, p, m, n, none, NO_PF,
+            ),
+            3 => tile::<S, MR, 3, false, PF_NONE, 0, false, false>(
+                b, k, k_stride, j, p, m, n, none, NO_PF,
+            ),
+            _ => tile::<S, MR, NV, false, PF_NONE, 0, false, false>(
+                b, k, k_stride, j, p, m, n, none, NO_PF,
+            ),
         }
     }
 }
@@ -366,16 +366,59 @@ unsafe fn fused_tiles<S: Simd, const MR: usize, const NV: usize, const W: bool>(
 ) {
     let nr = NV * S::LANES;
     let none = std::ptr::null();
+    if rest == 1 && const { tail_per_vector::<S, MR>() == 2 } {
+        // One tail pixel fills half a vector of sums: panels in pairs, the first tile of a
+        // pair computing the pixel for both (`tile` with `NEXT`). Panel 0 stays alone: its
+        // tile reads the block's input first (from L3 in a network), and with a second
+        // weight stream it ran `576x160@7` and `960x160@7` 2 % slower (benches/README.md,
+        // note 55).
+        let mut j = 0;
+        while j < b.panels {
+            let m = if j + 1 == b.panels { b.m_last } else { MR };
+            if j > 0 && j + 1 < b.panels {
+                tile::<S, MR, NV, true, PF_NONE, 1, true, W>(
+                    b, k, k_stride, j, p, m, nr, none, NO_PF,
+                );
+                let m = if j + 2 == b.panels { b.m_last } else { MR };
+                tile::<S, MR, NV, true, PF_NONE, 0, false, W>(
+                    b,
+                    k,
+                    k_stride,
+                    j + 1,
+                    p,
+                    m,
+                    nr,
+                    none,
+                    NO_PF,
+                );
+                j += 2;
+            } else {
+                tile::<S, MR, NV, true, PF_NONE, 1, false, W>(
+                    b, k, k_stride, j, p, m, nr, none, NO_PF,
+                );
+                j += 1;
+            }
+        }
+        return;
+    }
     for j in 0..b.panels {
         let m = if j + 1 == b.panels { b.m_last } else { MR };
         match rest {
-            1 => tile::<S, MR, NV, true, PF_NONE, 1, W>(b, k, k_stride, j, p, m, nr, none, NO_PF),
-            2 => tile::<S, MR, NV, true, PF_NONE, 2, W>(b, k, k_stride, j, p, m, nr, none, NO_PF),
+            1 => tile::<S, MR, NV, true, PF_NONE, 1, false, W>(
+                b, k, k_stride, j, p, m, nr, none, NO_PF,
+            ),
+            2 => tile::<S, MR, NV, true, PF_NONE, 2, false, W>(
+                b, k, k_stride, j, p, m, nr, none, NO_PF,
+            ),
             3 if const { fused_tail::<S, MR, NV>() >= 3 } => {
-                tile::<S, MR, NV, true, PF_NONE, 3, W>(b, k, k_stride, j, p, m, nr, none, NO_PF)
+                tile::<S, MR, NV, true, PF_NONE, 3, false, W>(
+                    b, k, k_stride, j, p, m, nr, none, NO_PF,
+                )
             }
             4 if const { fused_tail::<S, MR, NV>() >= 4 } => {
-                tile::<S, MR, NV, true, PF_NONE, 4, W>(b, k, k_stride, j, p, m, nr, none, NO_PF)
+                tile::<S, MR, NV, true, PF_NONE, 4, false, W>(
+                    b, k, k_stride, j, p, m, nr, none, NO_PF,
+                )
             }
             _ => unreachable!("fused tail of {rest} pixels"),
         }
@@ -597,7 +640,9 @@ unsafe fn gathered_tiles<S: Simd, const MR: usize, const NV: usize>(b: &NchwBloc
             } else if n == nr {
                 for j in 0..b.panels {
                     let m = if j + 1 == b.panels { b.m_last } else { MR };
-                    tile::<S, MR, NV, true, PF_NONE, 0, true>(&sub, kk, k, j, 0, m, n, buf, NO_PF);
+                    tile::<S, MR, NV, true, PF_NONE, 0, false, true>(
+                        &sub, kk, k, j, 0, m, n, buf, NO_PF,
+                    );
                 }
             } else {
                 tail_tiles::<S, MR, NV>(&sub, kk, k, 0, n);
@@ -726,6 +771,7 @@ unsafe fn tile<
     const FULL: bool,
     const PF: u8,
     const T: usize,
+    const NEXT: bool,
     const W: bool,
 >(
     b: &NchwBlock,
@@ -758,20 +804,31 @@ unsafe fn tile<
     // them. Fused tail pixels n..n+T exist (the run's last ones), with rows below m.
     let y = b.y.add(j * MR * b.y_cs + p);
     let mut acc = [[S::zero(); NV]; MR];
-    // The tail's sums: pixel t in vector t / PER, in its lower or upper half when two share
-    // one (`tail_per_vector`). An odd last pixel's partner repeats it and is not stored.
+    // The tail's sums, as entries e < `entries`: pixel t = e in vector t / PER, in its lower
+    // or upper half when two pixels share one (`tail_per_vector`; an odd last pixel's
+    // partner repeats it and is never stored); with `NEXT`, pixel 0 of panel j (lower half)
+    // and of panel j + 1 (upper half), see `fused_tiles`. Entry e: (vector, upper half, panel
+    // offset, pixel).
     let per = const { tail_per_vector::<S, MR>() };
+    debug_assert!(!NEXT || (T == 1 && per == 2 && j + 1 < b.panels));
+    let entries = if NEXT { 2 } else { T };
+    let entry = |e: usize| {
+        if NEXT {
+            (0, e == 1, e, 0)
+        } else {
+            (e / per, e % per == 1, 0, e)
+        }
+    };
+    let m_next = if j + 2 == b.panels { b.m_last } else { MR };
+    let rows = |dj: usize| if dj == 0 { m } else { m_next };
     let mut tail = [S::zero(); T];
     if T > 0 && b.ep.load_c {
-        unroll!(u in T => {
-            if u * per < T {
-                let lo = S::load_strided(y.add(n + u * per), b.y_cs, m);
-                tail[u] = if per == 2 {
-                    let partner = (u * per + 1).min(T - 1);
-                    S::join_low_halves(lo, S::load_strided(y.add(n + partner), b.y_cs, m))
-                } else {
-                    lo
-                };
+        unroll!(e in 2 * T => {
+            if e < entries {
+                let (u, upper, dj, t) = entry(e);
+                let src = y.add(dj * MR * b.y_cs + n + t);
+                let sums = S::load_strided(src, b.y_cs, rows(dj));
+                tail[u] = if upper { S::join_low_halves(tail[u], sums) } else { sums };
             }
         });
     }
@@ -827,6 +884,11 @@ unsafe fn tile<
         // MR floats.
         if W && (wk as usize) % 64 < MR * 4 {
             S::prefetch(wk.wrapping_add(WEIGHTS_AHEAD));
+            if NEXT {
+                // This tile reads panel j + 1's weights now, ahead of the stream the prefetch
+                // above runs on: fetch panel j + 3's rows too (j + 2's come from the next tile).
+                S::prefetch(wk.wrapping_add(3 * k_stride * MR));
+            }
         }
         let mut xv = [S::zero(); NV];
         unroll!(v in NV => {
@@ -839,7 +901,12 @@ unsafe fn tile<
                 acc[i][v] = S::fma(wi, xv[v], acc[i][v]);
             });
         });
-        if T > 0 && per == 2 {
+        if NEXT {
+            // Panel j's MR weights and panel j + 1's, in the two halves, times the tail pixel.
+            let next = wk.add(k_stride * MR);
+            let wv = S::join_low_halves(S::load_low(wk, MR), S::load_low(next, MR));
+            tail[0] = S::fma(S::splat(*xk.add(n)), wv, tail[0]);
+        } else if T > 0 && per == 2 {
             // The same MR weights in both halves of a vector, times two tail pixels.
             let wv = S::load_low_twice(wk, MR);
             unroll!(u in T => {
@@ -908,25 +975,25 @@ unsafe fn tile<
     });
     if T > 0 {
         // The tail's epilogue: the tile's operations in the tile's order, on channel vectors.
-        unroll!(t in T => {
-            let mut a = if t % per == 1 {
-                S::upper_half(tail[t / per])
-            } else {
-                tail[t / per]
-            };
-            if b.ep.finish {
-                if !b.bias.is_null() {
-                    a = S::add(a, S::load_masked(b.bias.add(j * MR), S::mask(m)));
+        unroll!(e in 2 * T => {
+            if e < entries {
+                let (u, upper, dj, t) = entry(e);
+                let m = rows(dj);
+                let mut a = if upper { S::upper_half(tail[u]) } else { tail[u] };
+                if b.ep.finish {
+                    if !b.bias.is_null() {
+                        a = S::add(a, S::load_masked(b.bias.add((j + dj) * MR), S::mask(m)));
+                    }
+                    if !b.r.is_null() {
+                        let src = b.r.add((j + dj) * MR * b.y_cs + p + n + t);
+                        a = S::add(a, S::load_strided(src, b.y_cs, m));
+                    }
+                    if b.ep.clamp {
+                        a = S::clamp(a, S::splat(b.ep.lo), S::splat(b.ep.hi));
+                    }
                 }
-                if !b.r.is_null() {
-                    let src = b.r.add(j * MR * b.y_cs + p + n + t);
-                    a = S::add(a, S::load_strided(src, b.y_cs, m));
-                }
-                if b.ep.clamp {
-                    a = S::clamp(a, S::splat(b.ep.lo), S::splat(b.ep.hi));
-                }
+                S::store_strided(y.add(dj * MR * b.y_cs + n + t), b.y_cs, m, a);
             }
-            S::store_strided(y.add(n + t), b.y_cs, m, a);
         });
     }
 }
