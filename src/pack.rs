@@ -6,8 +6,8 @@
 //! * Pixel-vectorized kernels (NCHW; weights on the broadcast side): every panel has width MR,
 //!   zero padded.
 //! * Channel-vectorized kernels (NHWC, and NCHW along output channels, `nchw_cv`; weights on
-//!   the vector side): full panels have width NR; the last one is padded only to a whole number of
-//!   vectors, so thin layers (Cout = 24) do not pay for a 64-wide panel.
+//!   the vector side): full panels have width NR; the last one is padded only to a whole
+//!   number of vectors, so thin layers (Cout = 24) do not pay for a 64-wide panel.
 //! * K-paired last panel (NHWC on AVX2 and AVX-512, when the last panel is an odd number of
 //!   half vectors, e.g. 24 channels on AVX-512, or exactly one vector, e.g. Cout = 16): not
 //!   padded; its rows are stored in pairs of input channels, `[k/2][n][2]` (each output

@@ -310,15 +310,16 @@ unsafe fn tail_tiles<S: Simd, const MR: usize, const NV: usize>(
 }
 
 /// Leftover pixels (fewer than a tile) that the last full tile of a run computes as well, at
-/// most: one accumulator per pixel (a vector along the panel's MR ≤ LANES output channels) and
-/// one weight vector beside the tile's MR·NV accumulators and NV input vectors, within 32
-/// registers, at most 4; none where `S::FUSES_TAIL` is false or a panel is wider than a vector.
-/// Computed on their own, those pixels read every weight of the block once more (from L2): a
-/// 7×7 image (48 + 1 pixels) spent 15 % of its time on its 49th pixel, a 14×14 one (4 · 48 +
-/// 4) 6 % on its last 4 (benches/README.md, note 24). The budget assumes the tile's weight
-/// broadcasts take no register; LLVM keeps two, so at 8 × 3 with 4 leftover pixels one sum
-/// lives on the stack (a load and a store per input channel), which still measured faster
-/// than the separate tail.
+/// most: one accumulator per pixel or per two (a vector along the panel's MR ≤ LANES output
+/// channels, see `tail_per_vector`) and one weight vector beside the tile's MR·NV
+/// accumulators and NV input vectors, within 32 registers, at most 4; none where
+/// `S::FUSES_TAIL` is false or a panel is wider than a vector. Computed on their own, those
+/// pixels read every weight of the block once more (from L2): a 7×7 image (48 + 1 pixels)
+/// spent 15 % of its time on its 49th pixel, a 14×14 one (4 · 48 + 4) 6 % on its last 4
+/// (benches/README.md, note 24). The budget assumes the tile's weight broadcasts take no
+/// register; LLVM keeps two, so at 8 × 3 with 4 leftover pixels, one per vector, one sum
+/// lived on the stack (a load and a store per input channel), which still measured faster
+/// than the separate tail; in pairs (note 54) they take two vectors.
 pub(crate) const fn fused_tail<S: Simd, const MR: usize, const NV: usize>() -> usize {
     let used = MR * NV + NV + 1;
     if !S::FUSES_TAIL || MR > S::LANES || used >= 32 {
@@ -754,9 +755,11 @@ const fn max_lines<S: Simd, const NV: usize>() -> usize {
 /// channel (`PF_ALL`: all of them; `PF_TURNS`: one in turn with the other panels). `k` input
 /// channels are summed; panels of the packed weights are `k_stride` channels long (more than
 /// `k` for a slice of a gathered block). `T` > 0: also the `T` pixels after the tile's `n`
-/// (see `fused_tail`), each as one vector along the panel's channels, summed from one load of
-/// the weights the tile broadcasts; every element gets the same FMA chain and epilogue as in
-/// the pixel-vectorized tile, so the result does not depend on which tile computes it.
+/// (see `fused_tail`) as vectors along the panel's channels, one pixel per vector or two
+/// (`tail_per_vector`), summed from one load of the weights the tile broadcasts; every
+/// element gets the same FMA chain and epilogue as in the pixel-vectorized tile, so the
+/// result does not depend on which tile computes it. `NEXT` (with `T` = 1, two pixels per
+/// vector): the tail pixel of panel j + 1 too, in the upper half (see `fused_tiles`).
 /// `W`: also prefetch the weights `WEIGHTS_AHEAD` floats ahead, once per cache line (the
 /// tiles that stream them: a block's first pixel tile, every gathered tile).
 /// Every loop over the tile is `unroll!`ed so the accumulators stay in registers (see
@@ -801,7 +804,8 @@ unsafe fn tile<
     // lane (a 5-pixel tail in an 8-vector scalar tile): their addresses can lie past the end
     // of the caller's buffer, so per-vector offsets use `wrapping_add` (forming such an
     // address with `add` is undefined behaviour even unread) and masked accesses never touch
-    // them. Fused tail pixels n..n+T exist (the run's last ones), with rows below m.
+    // them. Fused tail pixels n..n+T exist (the run's last ones), with rows below m; with
+    // `NEXT`, panel j + 1 exists, with rows below `m_next` and MR weights per input channel.
     let y = b.y.add(j * MR * b.y_cs + p);
     let mut acc = [[S::zero(); NV]; MR];
     // The tail's sums, as entries e < `entries`: pixel t = e in vector t / PER, in its lower
