@@ -312,7 +312,7 @@ unsafe fn tail_tiles<S: Simd, const MR: usize, const NV: usize>(
 /// Leftover pixels (fewer than a tile) that the last full tile of a run computes as well, at
 /// most: one accumulator per pixel or per two (a vector along the panel's MR ≤ LANES output
 /// channels, see `tail_per_vector`) and one weight vector beside the tile's MR·NV
-/// accumulators and NV input vectors, within 32 registers, at most 4; none where
+/// accumulators and NV input vectors, within the ISA's registers, at most 4; none where
 /// `S::FUSES_TAIL` is false or a panel is wider than a vector. Computed on their own, those
 /// pixels read every weight of the block once more (from L2): a 7×7 image (48 + 1 pixels)
 /// spent 15 % of its time on its 49th pixel, a 14×14 one (4 · 48 + 4) 6 % on its last 4
@@ -322,12 +322,12 @@ unsafe fn tail_tiles<S: Simd, const MR: usize, const NV: usize>(
 /// than the separate tail; in pairs (note 54) they take two vectors.
 pub(crate) const fn fused_tail<S: Simd, const MR: usize, const NV: usize>() -> usize {
     let used = MR * NV + NV + 1;
-    if !S::FUSES_TAIL || MR > S::LANES || used >= 32 {
+    if !S::FUSES_TAIL || MR > S::LANES || used >= S::REGISTERS {
         0
-    } else if 32 - used > 4 {
+    } else if S::REGISTERS - used > 4 {
         4
     } else {
-        32 - used
+        S::REGISTERS - used
     }
 }
 
@@ -921,8 +921,10 @@ unsafe fn tile<
                 }
             });
         } else if T > 0 {
-            // The same MR weights as one vector (zero past MR), times each tail pixel.
-            let wv = S::load_low(wk, MR);
+            // The same MR weights as one vector, times each tail pixel; a whole-vector load
+            // (the lanes past MR read the next row, or the packed buffer's slack, into sums
+            // never stored): AVX2's masked loads ran at half rate (note 53).
+            let wv = S::load(wk);
             unroll!(t in T => {
                 tail[t] = S::fma(S::splat(*xk.add(n + t)), wv, tail[t]);
             });
