@@ -157,10 +157,10 @@ fn short_tail_sweep(layout: Layout, outputs: &[(usize, usize)], couts: &[usize],
 }
 
 /// NCHW pixel tails short enough to run along output channels, several panels at once, or
-/// computed by the last full tile (AVX-512: up to 4 pixels after a 48-pixel tile, AVX2: 1 after
-/// a 16-pixel tile): tails of
-/// 1, 2, 3, 4 and 7 pixels after whole tiles (48 + n, 16 + n) and alone, output channel
-/// counts whose panels fill groups exactly, partly, and end in a partial panel, one and two
+/// computed by the last full tile (AVX-512: up to 4 pixels after a 48-pixel tile, AVX2: 1
+/// after a 16-pixel tile): tails of 1, 2, 3, 4 and 7 pixels after whole tiles (48 + n,
+/// 16 + n) and alone, output channel counts whose panels fill groups exactly, partly, and end
+/// in a partial panel, one and two
 /// blocks of input channels, every epilogue, stride 1 and 2 (gathered blocks share the tail
 /// code). Tails of 2 to 4 pixels after enough whole tiles are spread over the last tiles
 /// (`nchw_tile::spread_tail`): on AVX-512 two per tile, sharing a vector of sums, where the

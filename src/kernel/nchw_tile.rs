@@ -800,12 +800,14 @@ unsafe fn tile<
     });
     // SAFETY (all pointer arithmetic below): channel rows i < m of panel j exist in the output
     // and residual; pixel lanes within masks[v] are pixels of this run; packed panels hold MR
-    // weights per input channel for every kk < k. A tail tile may have vectors with no valid
-    // lane (a 5-pixel tail in an 8-vector scalar tile): their addresses can lie past the end
-    // of the caller's buffer, so per-vector offsets use `wrapping_add` (forming such an
-    // address with `add` is undefined behaviour even unread) and masked accesses never touch
-    // them. Fused tail pixels n..n+T exist (the run's last ones), with rows below m; with
-    // `NEXT`, panel j + 1 exists, with rows below `m_next` and MR weights per input channel.
+    // weights per input channel for every kk < k, and a whole-vector load of a row (the fused
+    // tail's) reads at most the next row or the packed buffer's slack (`pack_weights`). A
+    // tail tile may have vectors with no valid lane (a 5-pixel tail in an 8-vector scalar
+    // tile): their addresses can lie past the end of the caller's buffer, so per-vector
+    // offsets use `wrapping_add` (forming such an address with `add` is undefined behaviour
+    // even unread) and masked accesses never touch them. Fused tail pixels n..n+T exist (the
+    // run's last ones), with rows below m; with `NEXT`, panel j + 1 exists, with rows below
+    // `m_next` and MR weights per input channel.
     let y = b.y.add(j * MR * b.y_cs + p);
     let mut acc = [[S::zero(); NV]; MR];
     // The tail's sums, as entries e < `entries`: pixel t = e in vector t / PER, in its lower
