@@ -145,9 +145,10 @@ pub(crate) fn pack_weights(
     debug_assert_eq!(weights.len(), cin * cout);
     let panels = Panels::new(kernel, cout);
     // Pixel-vectorized NCHW kernels load a panel's row of MR weights as whole vectors where
-    // MR is not a multiple of the lanes (`nchw_tile::channel_tile`): a masked load of 6 of 8
-    // lanes ran at half the rate of a plain one on AVX2 (benches/README.md, note 53). One
-    // vector of zeros after the last row keeps those loads inside the allocation.
+    // MR is not a multiple of the lanes (`nchw_tile::channel_tile`, and the fused tail pixel
+    // of an AVX2 `nchw_tile::tile`): a masked load of 6 of 8 lanes ran at half the rate of a
+    // plain one on AVX2 (benches/README.md, note 53). One vector of zeros after the last row
+    // keeps those loads inside the allocation.
     let slack = match kernel.entry {
         Entry::Nchw(_) => kernel.lanes,
         _ => 0,
@@ -208,9 +209,10 @@ mod tests {
     use super::*;
     use crate::kernel::registry::kernels;
 
-    /// `nchw_tile::channel_tile` loads a packed row as whole vectors, reaching up to LANES − 1
-    /// floats past the last row: every pixel-vectorized NCHW kernel's buffer has that slack,
-    /// whatever the number of floats packed.
+    /// `nchw_tile::channel_tile` and the fused tail of `nchw_tile::tile` load a packed row as
+    /// whole vectors, reaching up to LANES − 1 floats past the last row: every
+    /// pixel-vectorized NCHW kernel's buffer has that slack, whatever the number of floats
+    /// packed.
     #[test]
     fn packed_nchw_weights_end_in_a_vector_of_slack() {
         for kernel in kernels().filter(|k| matches!(k.entry, Entry::Nchw(_))) {
