@@ -43,6 +43,15 @@ fn run_loop(isa: Isa, iters: u64) -> Option<f64> {
     }
 }
 
+/// Runs `iters` iterations of `isa`'s register-only FMA loop (the loop the peak is measured
+/// on) and returns the FLOPs it performed, for tools that time the loop on their own terms
+/// (for instance alternating with kernel calls of the same length).
+pub fn fma_loop(isa: Isa, iters: u64) -> Result<f64> {
+    dispatch::check(isa)?;
+    // `check` passed, so this build has the ISA's loop.
+    Ok(run_loop(isa, iters).unwrap_or(0.0))
+}
+
 /// Single-core peak GFLOP/s of `isa`: the best of `reps` timed runs of about `seconds / reps`
 /// each (best, not median: nothing makes a register-only loop faster than the hardware).
 pub fn measure_peak_gflops(isa: Isa, seconds: f64, reps: usize) -> Result<f64> {
@@ -74,4 +83,29 @@ pub fn measure_peak_gflops(isa: Isa, seconds: f64, reps: usize) -> Result<f64> {
 /// (short runs, so that on a busy machine some of them run undisturbed).
 pub fn peak_gflops(isa: Isa) -> Result<f64> {
     measure_peak_gflops(isa, 0.2, 40)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `fma_loop` runs every ISA this CPU has and counts its FLOPs as the peak does (the
+    /// same count per iteration, so twice the iterations are twice the FLOPs), and refuses
+    /// the others with the typed error.
+    #[test]
+    fn fma_loop_counts_flops_and_refuses_missing_isas() {
+        for isa in Isa::ALL {
+            if dispatch::is_supported(isa) {
+                let once = fma_loop(isa, 100).unwrap();
+                assert!(once > 0.0, "{isa}");
+                assert_eq!(fma_loop(isa, 200).unwrap(), 2.0 * once, "{isa}");
+                assert_eq!(Some(once), run_loop(isa, 100), "{isa}");
+            } else {
+                assert!(
+                    matches!(fma_loop(isa, 1), Err(crate::Error::UnsupportedIsa { isa: i, .. }) if i == isa),
+                    "{isa}"
+                );
+            }
+        }
+    }
 }
