@@ -111,6 +111,12 @@ pub fn peak_summary(doc: &Document) -> String {
             results::peak_list(doc)
         );
     }
+    if !doc.peak_floor.is_empty() {
+        text += &format!(
+            "Noise floor, a peak measurement's median run ÷ its best, median over this run: {}\n",
+            results::floor_list(doc)
+        );
+    }
     if let Some(h) = &doc.huge_pages {
         text += &format!("Buffers: {}\n", h.describe());
     }

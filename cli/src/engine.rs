@@ -127,6 +127,8 @@ pub struct Engine {
 #[derive(Debug, Default)]
 struct PeakLog {
     values: Vec<f64>,
+    /// Per measurement, its median run's share of its best run (`peak::PeakRuns`).
+    floors: Vec<f64>,
     /// The shape the latest value was measured before.
     shape: String,
 }
@@ -138,6 +140,11 @@ impl PeakLog {
 
     fn median(&self) -> f64 {
         let mut v = self.values.clone();
+        crate::measure::median(&mut v)
+    }
+
+    fn floor(&self) -> f64 {
+        let mut v = self.floors.clone();
         crate::measure::median(&mut v)
     }
 
@@ -184,6 +191,15 @@ impl Engine {
             .collect()
     }
 
+    /// Per ISA name, the median over the run of each peak measurement's median run as a
+    /// share of its best run: how far below the peak the machine's noise alone puts a median.
+    pub fn peak_floors(&self) -> BTreeMap<String, f64> {
+        self.peaks
+            .iter()
+            .map(|(i, log)| (i.name().to_string(), log.floor()))
+            .collect()
+    }
+
     /// The peak of `isa` for a row of `shape`: measured anew unless the latest measurement
     /// was taken before this same shape.
     fn peak_before(&mut self, isa: Isa, shape: &Shape) -> Result<f64> {
@@ -194,12 +210,13 @@ impl Engine {
             }
         }
         self.progress.set_message(format!("measuring {isa} peak"));
-        let p = peak::measure_peak_gflops(isa, PEAK_SECONDS, PEAK_RUNS)
+        let p = peak::measure_peak(isa, PEAK_SECONDS, PEAK_RUNS)
             .with_context(|| format!("{isa} peak"))?;
         let log = self.peaks.entry(isa).or_default();
-        log.values.push(p);
+        log.values.push(p.best_gflops);
+        log.floors.push(p.median_gflops / p.best_gflops);
         log.shape = key;
-        Ok(p)
+        Ok(p.best_gflops)
     }
 
     /// A results document for this machine and command line, with this engine's peaks.
@@ -222,6 +239,7 @@ impl Engine {
             keep: self.keep,
             peak_gflops: self.peaks(),
             peak_range_gflops: self.peak_ranges(),
+            peak_floor: self.peak_floors(),
             results,
             totals,
         }

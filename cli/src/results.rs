@@ -154,6 +154,11 @@ pub struct Document {
     /// Lowest and highest of those measurements per ISA.
     #[serde(default)]
     pub peak_range_gflops: BTreeMap<String, [f64; 2]>,
+    /// Per ISA, each peak measurement's median run as a share of its best run, median over
+    /// the run: the noise floor, what a kernel running at the peak would read as its % of peak
+    /// in a median on this machine at that time.
+    #[serde(default)]
+    pub peak_floor: BTreeMap<String, f64>,
     /// With `--huge-pages`: what the system granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub huge_pages: Option<HugePages>,
@@ -315,6 +320,16 @@ pub fn peak_list(doc: &Document) -> String {
         })
         .collect();
     peaks.join(", ")
+}
+
+/// The document's noise floors as `isa 97.4 %`, comma separated (empty when it has none).
+pub fn floor_list(doc: &Document) -> String {
+    let floors: Vec<String> = doc
+        .peak_floor
+        .iter()
+        .map(|(isa, f)| format!("{isa} {:.1} %", 100.0 * f))
+        .collect();
+    floors.join(", ")
 }
 
 /// What `--passes N --keep K` did, for the headers of tables and reports.

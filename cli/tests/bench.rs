@@ -47,6 +47,9 @@ fn json_schema_on_a_tiny_shape() {
     let range = &v["peak_range_gflops"][best];
     assert_eq!(range[0].as_f64(), Some(peak), "one shape, one measurement");
     assert_eq!(range[1].as_f64(), Some(peak));
+    // A median run is no faster than the best, and noise does not halve a run of the loop.
+    let floor = v["peak_floor"][best].as_f64().unwrap();
+    assert!((0.5..=1.0).contains(&floor), "peak_floor {floor}");
     assert_eq!((&v["passes"], &v["keep"]), (&1.into(), &"median".into()));
     let results = v["results"].as_array().unwrap();
     assert_eq!(results.len(), 2, "one row per layout");

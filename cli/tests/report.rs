@@ -67,6 +67,7 @@ fn writes_markdown_json_and_self_contained_html() {
     for needle in [
         "conv1x1 benchmark report",
         "Measured peak",
+        "Noise floor",
         "What is timed",
         "report --shape",
         "Plan::run",

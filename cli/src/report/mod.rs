@@ -123,6 +123,22 @@ pub fn facts(ctx: &ReportData) -> Vec<(&'static str, String)> {
         ),
         ("What is timed", ctx.doc.timed_call.clone()),
     ];
+    // Documents written before the floor was recorded have none.
+    if !ctx.doc.peak_floor.is_empty() {
+        facts.insert(
+            3,
+            (
+                "Noise floor",
+                format!(
+                    "{} — per ISA, a peak measurement's median run as a share of its best run, \
+                     median over the run: about what a kernel at the peak every cycle would read as \
+                     its % of peak in a median here, as interrupts, other tenants and the clock \
+                     slow any one run of the loop as they slow a call",
+                    results::floor_list(&ctx.doc)
+                ),
+            ),
+        );
+    }
     if ctx.doc.passes > 1 {
         facts.push(("Passes", results::passes_note(ctx.doc.passes, ctx.doc.keep)));
     }
