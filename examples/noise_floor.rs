@@ -70,16 +70,8 @@ fn measure(shape: Shape, layout: Layout, isa: Isa, seconds: f64) -> [f64; 4] {
     let plan = Plan::new(&spec, &common::weights(shape.cin * shape.cout), None).expect("a plan");
     let dims = shape.dims();
     let in_len = plan.input_len(dims).expect("input size");
-    let count = common::ROTATE_BYTES.div_ceil(4 * in_len).max(2);
-    let inputs: Vec<AlignedBuf> = (0..count)
-        .map(|b| {
-            let mut x = AlignedBuf::zeroed(in_len);
-            for (i, v) in x.iter_mut().enumerate() {
-                *v = ((i + b) % 17) as f32 / 17.0;
-            }
-            x
-        })
-        .collect();
+    let inputs = common::rotating_inputs(in_len, AlignedBuf::zeroed);
+    let count = inputs.len();
     let mut y = AlignedBuf::zeroed(plan.output_len(dims).expect("output size"));
     let mut round = 0;
     let mut call = || {

@@ -117,22 +117,32 @@ pub struct Buffers {
     outputs: Vec<AlignedBuf>,
 }
 
+/// Buffers of `len` floats spanning at least `ROTATE_BYTES` (at least two), each holding
+/// deterministic input values, from `alloc` (which returns zeros).
+pub fn rotating_inputs(len: usize, alloc: fn(usize) -> AlignedBuf) -> Vec<AlignedBuf> {
+    (0..rotation_count(len))
+        .map(|b| {
+            // Filled after allocation, so that `alloc`'s pages are first touched here.
+            let mut x = alloc(len);
+            for (i, v) in x.iter_mut().enumerate() {
+                *v = ((i + b) % 17) as f32 / 17.0;
+            }
+            x
+        })
+        .collect()
+}
+
+/// How many buffers of `len` floats span at least `ROTATE_BYTES` (at least two).
+fn rotation_count(len: usize) -> usize {
+    ROTATE_BYTES.div_ceil(4 * len).max(2)
+}
+
 impl Buffers {
     pub fn new(in_len: usize, out_len: usize, alloc: fn(usize) -> AlignedBuf) -> Buffers {
-        let count = |len: usize| ROTATE_BYTES.div_ceil(4 * len).max(2);
-        let inputs = (0..count(in_len))
-            .map(|b| {
-                // Filled after allocation, so that `alloc`'s pages are first touched here.
-                let mut x = alloc(in_len);
-                for (i, v) in x.iter_mut().enumerate() {
-                    *v = ((i + b) % 17) as f32 / 17.0;
-                }
-                x
-            })
-            .collect();
+        let inputs = rotating_inputs(in_len, alloc);
         // Written once here: a page's first touch (a fault, and for a huge page zeroing
         // 2 MiB) belongs to no timed call.
-        let outputs = (0..count(out_len))
+        let outputs = (0..rotation_count(out_len))
             .map(|_| {
                 let mut y = alloc(out_len);
                 y.fill(0.0);
