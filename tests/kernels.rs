@@ -323,3 +323,41 @@ fn nchw_dispatch_picks_channel_vectors_for_wide_inputs() {
         assert!(!name(1023, 1).contains("_cv_"), "{isa}");
     }
 }
+
+/// NCHW last panels of every row count below a tile's (`nchw_tile::tile` sums 2 or 4 rows of
+/// such a panel instead of MR): 1 to 7 output channels alone, and after 7 full panels of 6
+/// (AVX2) or 8 (AVX-512, NEON) channels, where the last panel is among those that take turns
+/// at the input prefetches; one and two k blocks (300 input channels: 256 + 44 on x86) so the
+/// sums of the first are loaded back; images of one fused tail pixel (7×7), two tiles and a
+/// tail (10×10), 196 pixels; stride 1 and 2 (gathered tiles); every epilogue.
+#[test]
+#[cfg_attr(miri, ignore = "slow under Miri; see tests/miri_scalar.rs")]
+fn nchw_short_last_panels() {
+    let couts = [
+        1, 2, 3, 4, 5, 6, 7, 43, 44, 45, 46, 47, 57, 58, 59, 60, 61, 62, 63,
+    ];
+    let images = [(7, 7), (10, 10), (14, 14)];
+    let mut seed = 1700;
+    for (isa, kernel) in generic_kernels(Layout::Nchw) {
+        for &cout in &couts {
+            for cin in [3, 300] {
+                for ((h, w), stride) in images.into_iter().flat_map(|i| [(i, (1, 1)), (i, (2, 2))])
+                {
+                    let epi = EPILOGUES[(seed as usize) % EPILOGUES.len()];
+                    seed += 1;
+                    let case = Case {
+                        isa,
+                        layout: Layout::Nchw,
+                        cin,
+                        cout,
+                        dims: Dims::new(1, h * stride.0, w * stride.1),
+                        stride,
+                        epi,
+                        kernel,
+                    };
+                    check_case(&case, seed);
+                }
+            }
+        }
+    }
+}

@@ -787,12 +787,61 @@ unsafe fn tile<
     ahead: *const f32,
     pf: Prefetch,
 ) {
+    // A panel of fewer than MR valid rows (the last one, where MR does not divide Cout) sums
+    // only as many rows as it needs, rounded up to 2 or 4: with MR = 6 (AVX2) and Cout a
+    // multiple of 16 the last panel has 2 or 4 rows, and summing all 6 spent 3 % of the FMAs
+    // of a layer with 64 or 128 output channels on padding (benches/README.md, note 61).
+    if T == 0 && !NEXT && m < MR {
+        match m {
+            1 | 2 if MR > 2 => {
+                return tile_rows::<S, MR, 2, NV, FULL, PF, T, NEXT, W>(
+                    b, k, k_stride, j, p, m, n, ahead, pf,
+                );
+            }
+            3 | 4 if MR > 4 => {
+                return tile_rows::<S, MR, 4, NV, FULL, PF, T, NEXT, W>(
+                    b, k, k_stride, j, p, m, n, ahead, pf,
+                );
+            }
+            _ => {}
+        }
+    }
+    tile_rows::<S, MR, MR, NV, FULL, PF, T, NEXT, W>(b, k, k_stride, j, p, m, n, ahead, pf)
+}
+
+/// The tile of `tile` summing its first R ≤ MR rows (`m` ≤ R valid): the panel's packed
+/// weights stay MR per input channel.
+#[cfg_attr(not(conv1x1_unoptimized), inline(always))]
+#[cfg_attr(conv1x1_unoptimized, inline(never))]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_rows<
+    S: Simd,
+    const MR: usize,
+    const R: usize,
+    const NV: usize,
+    const FULL: bool,
+    const PF: u8,
+    const T: usize,
+    const NEXT: bool,
+    const W: bool,
+>(
+    b: &NchwBlock,
+    k: usize,
+    k_stride: usize,
+    j: usize,
+    p: usize,
+    m: usize,
+    n: usize,
+    ahead: *const f32,
+    pf: Prefetch,
+) {
     // Callers fuse a tail only where `fused_tail` allows one (a const assert would also fire
     // for the instantiations other ISAs never run).
     debug_assert!(T == 0 || T <= fused_tail::<S, MR, NV>());
     let lines = pf.lines;
     debug_assert!(PF == PF_NONE || (1..=max_lines::<S, NV>()).contains(&lines));
     debug_assert!(PF != PF_TURNS || (lines <= ROTATION && pf.phase < ROTATION));
+    debug_assert!(R <= MR && m <= R && (R == MR || (T == 0 && !NEXT)));
     let lanes = S::LANES;
     let mut masks = [S::mask(0); NV];
     unroll!(v in NV => {
@@ -809,7 +858,7 @@ unsafe fn tile<
     // run's last ones), with rows below m; with `NEXT`, panel j + 1 exists, with rows below
     // `m_next` and MR weights per input channel.
     let y = b.y.add(j * MR * b.y_cs + p);
-    let mut acc = [[S::zero(); NV]; MR];
+    let mut acc = [[S::zero(); NV]; R];
     // The tail's sums, as entries e < `entries`: pixel t = e in vector t / PER, in its lower
     // or upper half when two pixels share one (`tail_per_vector`; an odd last pixel's
     // partner repeats it and is never stored); with `NEXT`, pixel 0 of panel j (lower half)
@@ -839,7 +888,7 @@ unsafe fn tile<
         });
     }
     if b.ep.load_c {
-        unroll!(i in MR => {
+        unroll!(i in R => {
             if i < m {
                 unroll!(v in NV => {
                     let src = y.wrapping_add(i * b.y_cs + v * lanes);
@@ -852,7 +901,7 @@ unsafe fn tile<
         // The first k block writes output lines that may not be in any cache (a fresh output
         // buffer, or a batch larger than L2): fetch them for writing now, so the stores after
         // the k loop find them (measured: see benches/README.md).
-        unroll!(i in MR => {
+        unroll!(i in R => {
             if i < m {
                 unroll!(v in NV => {
                     S::prefetch_write(y.wrapping_add(i * b.y_cs + v * lanes));
@@ -901,7 +950,7 @@ unsafe fn tile<
             let src = xk.wrapping_add(v * lanes);
             xv[v] = if FULL { S::load(src) } else { S::load_masked(src, masks[v]) };
         });
-        unroll!(i in MR => {
+        unroll!(i in R => {
             let wi = S::splat(*wk.add(i));
             unroll!(v in NV => {
                 acc[i][v] = S::fma(wi, xv[v], acc[i][v]);
@@ -940,7 +989,7 @@ unsafe fn tile<
     // them.
     if b.ep.finish {
         if !b.bias.is_null() {
-            unroll!(i in MR => {
+            unroll!(i in R => {
                 // The packed bias is zero padded to MR channels per panel.
                 let bias = S::splat(*b.bias.add(j * MR + i));
                 unroll!(v in NV => {
@@ -950,7 +999,7 @@ unsafe fn tile<
         }
         if !b.r.is_null() {
             let res = b.r.wrapping_add(j * MR * b.y_cs + p);
-            unroll!(i in MR => {
+            unroll!(i in R => {
                 if i < m {
                     unroll!(v in NV => {
                         let src = res.wrapping_add(i * b.y_cs + v * lanes);
@@ -962,14 +1011,14 @@ unsafe fn tile<
         }
         if b.ep.clamp {
             let (lo, hi) = (S::splat(b.ep.lo), S::splat(b.ep.hi));
-            unroll!(i in MR => {
+            unroll!(i in R => {
                 unroll!(v in NV => {
                     acc[i][v] = S::clamp(acc[i][v], lo, hi);
                 });
             });
         }
     }
-    unroll!(i in MR => {
+    unroll!(i in R => {
         if i < m {
             unroll!(v in NV => {
                 let dst = y.wrapping_add(i * b.y_cs + v * lanes);
