@@ -788,10 +788,11 @@ unsafe fn tile<
     pf: Prefetch,
 ) {
     // A panel of fewer than MR valid rows (the last one, where MR does not divide Cout) sums
-    // only as many rows as it needs, rounded up to 2 or 4: with MR = 6 (AVX2) and Cout a
-    // multiple of 16 the last panel has 2 or 4 rows, and summing all 6 spent 3 % of the FMAs
-    // of a layer with 64 or 128 output channels on padding (benches/README.md, note 61).
-    if T == 0 && !NEXT && m < MR {
+    // only as many rows as it needs, rounded up to 2 or 4, where the ISA does that
+    // (`Simd::SHORT_PANELS`): with MR = 6 (AVX2) and Cout a multiple of 16 the last panel has
+    // 2 or 4 rows, and summing all 6 spent 3 % of the FMAs of a layer with 64 or 128 output
+    // channels on padding (benches/README.md, note 61).
+    if const { S::SHORT_PANELS } && T == 0 && !NEXT && m < MR {
         match m {
             1 | 2 if MR > 2 => {
                 return tile_rows::<S, MR, 2, NV, FULL, PF, T, NEXT, W>(

@@ -92,6 +92,14 @@ pub(crate) trait Simd {
     /// 7×7 layers ran 1.01–1.03× faster than with the pixel as a separate tail (note 56).
     const FUSES_TAIL: bool = false;
 
+    /// Whether an NCHW panel of fewer than MR output channels sums only its rows (2 or 4,
+    /// `nchw_tile::tile`) instead of all MR over zero padding. AVX2 (MR = 6, so a Cout that is
+    /// a multiple of 16 leaves 2 or 4): `512x128@28` and `256x64@56` 2–3 points faster (note
+    /// 61). Off elsewhere: the ISAs with MR = 8 have no such panel in the suites, and the
+    /// portable kernels, built with the extra tiles, ran their panel-by-panel and gathered
+    /// NCHW blocks at half speed.
+    const SHORT_PANELS: bool = false;
+
     /// Whether fused tail pixels share vectors two at a time (`nchw_tile::tail_per_vector`):
     /// with a panel half a vector wide (AVX-512, MR = 8), one FMA then serves two pixels' sums.
     /// The ISA implements the four operations below; they are only called when true.

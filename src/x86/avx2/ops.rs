@@ -13,6 +13,7 @@ impl Simd for Avx2 {
     const LANES: usize = 8;
     const REGISTERS: usize = 16;
     const FUSES_TAIL: bool = true;
+    const SHORT_PANELS: bool = true;
     type V = __m256;
     /// Lanes with the sign bit set are valid.
     type M = __m256i;
