@@ -11,7 +11,9 @@ shift
 base="$root/target/compare-base"
 rm -rf "$base"
 mkdir -p "$base"
-git -C "$root" archive "$rev" | tar -x -C "$base"
+# -m: files get the time of extraction, not the commit's. Cargo rebuilds by modification
+# time, so an older revision exported over a newer build would otherwise look up to date.
+git -C "$root" archive "$rev" | tar -x -m -C "$base"
 # Only the first `version` line: the package's own.
 sed -i '0,/^version = .*/s//version = "0.0.0-base"/' "$base/Cargo.toml"
 # The workspace's pinned dependency versions, for both builds.
