@@ -90,6 +90,10 @@ fn no_access_past_any_buffer() {
         (11, 16, (3, 7)),
         (3, 80, (2, 2)),
         (13, 8, (5, 3)),
+        // Stride 2 on an odd width: output rows of 8 and 16 pixels, whole vectors on AVX2
+        // and AVX-512 whose last input element is the buffer's last.
+        (3, 5, (1, 15)),
+        (3, 5, (1, 31)),
     ];
     let mut seed = 7;
     let kernels = [generic_kernels(Layout::Nchw), generic_kernels(Layout::Nhwc)].concat();

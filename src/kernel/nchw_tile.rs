@@ -682,21 +682,60 @@ unsafe fn gather_tile<S: Simd>(
         let mut c = 0;
         while c < len {
             let count = lanes.min(len - c);
-            let mask = S::mask(count);
             let src = segment.add(c * map.sw);
             let dst = buf.add(i + c);
-            for ch in 0..kk {
-                let s = src.add(ch * b.x_cs);
-                let v = match map.sw {
-                    1 => S::load_masked(s, mask),
-                    2 => S::load_stride2(s, count),
-                    sw => S::load_strided(s, sw, count),
-                };
-                S::store_masked(dst.add(ch * row), mask, v);
+            // One loop per case, each a run of independent loads a plane apart (written out:
+            // the compiler does not split a loop with the cases inside). Whole vectors load
+            // without masks, and stores go without one where the vector ends inside the
+            // channel's row (a later segment overwrites the lanes past `count`): AVX2's masked
+            // loads and stores (VMASKMOVPS) are several micro-ops each on AMD cores.
+            let mask = S::mask(count);
+            let store_mask = (i + c + lanes > row).then_some(mask);
+            let (kk, cs) = (kk, b.x_cs);
+            match (map.sw, count == lanes) {
+                (1, true) => copy_rows::<S>(kk, src, cs, dst, row, None, |s| S::load(s)),
+                (1, false) => copy_rows::<S>(kk, src, cs, dst, row, store_mask, |s| {
+                    S::load_masked(s, mask)
+                }),
+                (2, true) => {
+                    copy_rows::<S>(kk, src, cs, dst, row, None, |s| S::load_stride2_whole(s))
+                }
+                (2, false) => copy_rows::<S>(kk, src, cs, dst, row, store_mask, |s| {
+                    S::load_stride2(s, count)
+                }),
+                (sw, _) => copy_rows::<S>(kk, src, cs, dst, row, store_mask, |s| {
+                    S::load_strided(s, sw, count)
+                }),
             }
             c += count;
         }
         i += len;
+    }
+}
+
+/// `load(src + ch·src_cs)` to `dst + ch·dst_cs` for `kk` channels, stored under `mask` if
+/// there is one.
+#[inline(always)]
+unsafe fn copy_rows<S: Simd>(
+    kk: usize,
+    src: *const f32,
+    src_cs: usize,
+    dst: *mut f32,
+    dst_cs: usize,
+    mask: Option<S::M>,
+    load: impl Fn(*const f32) -> S::V,
+) {
+    match mask {
+        Some(m) => {
+            for ch in 0..kk {
+                S::store_masked(dst.add(ch * dst_cs), m, load(src.add(ch * src_cs)));
+            }
+        }
+        None => {
+            for ch in 0..kk {
+                S::store(dst.add(ch * dst_cs), load(src.add(ch * src_cs)));
+            }
+        }
     }
 }
 

@@ -37,6 +37,11 @@ pub(crate) trait Simd {
     }
     /// Lanes `l < valid` from `p + 2l`, zero elsewhere; reads nothing past `p + 2(valid − 1)`.
     unsafe fn load_stride2(p: *const f32, valid: usize) -> Self::V;
+    /// `load_stride2(p, LANES)`, for ISAs where a whole vector has a cheaper way.
+    #[inline(always)]
+    unsafe fn load_stride2_whole(p: *const f32) -> Self::V {
+        Self::load_stride2(p, Self::LANES)
+    }
     /// `a · b + c` (fused where the ISA has FMA).
     unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;

@@ -30,7 +30,10 @@ pub(crate) static NCHW: KernelInfo = KernelInfo {
     mr: NCHW_MR,
     nr: NCHW_NV * LANES,
     lanes: LANES,
-    kc: 256,
+    // A tile's input (16 pixels of each channel of the block) stays in L1 across the panels:
+    // at 256 channels a 7×7 image's rows (planes of 196 bytes) straddle lines and take 32 KiB,
+    // and with the next tile's prefetched lines overflow L1 (benches/README.md, note 65).
+    kc: 128,
     mc: 384,
     nc: 480,
     fused_tail: fused_tail::<Avx2, NCHW_MR, NCHW_NV>(),

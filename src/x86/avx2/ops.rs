@@ -83,17 +83,23 @@ impl Simd for Avx2 {
     #[inline(always)]
     unsafe fn load_stride2(p: *const f32, valid: usize) -> __m256 {
         // Pixels l < valid sit at elements 2l: load the 2·valid − 1 elements spanning them in
-        // two masked halves, keep the even ones, and put the 64-bit pairs back in order. The
-        // upper half's address may lie past the buffer when its mask is empty: `wrapping_add`.
+        // two masked halves. The upper half's address may lie past the buffer when its mask
+        // is empty: `wrapping_add`.
         let span = (2 * valid).saturating_sub(1);
         let lo = _mm256_maskload_ps(p, Self::mask(span.min(8)));
         let hi = _mm256_maskload_ps(p.wrapping_add(8), Self::mask(span.saturating_sub(8)));
         // [e0 e2 e8 e10 | e4 e6 e12 e14]
-        let even = _mm256_shuffle_ps::<0b10_00_10_00>(lo, hi);
-        // 64-bit pairs (e0 e2)(e8 e10)(e4 e6)(e12 e14) → order 0, 2, 1, 3.
-        _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(
-            even,
-        )))
+        even_pairs_in_order(_mm256_shuffle_ps::<0b10_00_10_00>(lo, hi))
+    }
+    #[inline(always)]
+    unsafe fn load_stride2_whole(p: *const f32) -> __m256 {
+        // Elements 0 to 14: plain loads of elements 0–7 and 7–14 cover them without reading
+        // element 15, which may lie past the buffer (VMASKMOVPS is several micro-ops on AMD
+        // cores).
+        let lo = _mm256_loadu_ps(p);
+        let hi = _mm256_loadu_ps(p.add(7));
+        // [e0 e2 e8 e10 | e4 e6 e12 e14]: from `hi` (e7 … e14) its elements 1 and 3 per half.
+        even_pairs_in_order(_mm256_shuffle_ps::<0b11_01_10_00>(lo, hi))
     }
     #[inline(always)]
     unsafe fn fma(a: __m256, b: __m256, c: __m256) -> __m256 {
@@ -157,4 +163,13 @@ impl Simd for Avx2 {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn kpair_panel(b: &NhwcBlock, nr: usize, k: usize, j: usize, n: usize) {
     crate::kernel::nhwc_tile::kpair_panel::<Avx2>(b, nr, k, j, n)
+}
+
+/// `[e0 e2 e8 e10 | e4 e6 e12 e14]` → `[e0 e2 e4 e6 e8 e10 e12 e14]`: the 64-bit pairs in
+/// order 0, 2, 1, 3.
+#[inline(always)]
+unsafe fn even_pairs_in_order(even: __m256) -> __m256 {
+    _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(
+        even,
+    )))
 }
