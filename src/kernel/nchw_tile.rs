@@ -687,11 +687,12 @@ unsafe fn gather_tile<S: Simd>(
             // One loop per case, each a run of independent loads a plane apart (written out:
             // the compiler does not split a loop with the cases inside). Whole vectors load
             // without masks, and stores go without one where the vector ends inside the
-            // channel's row (a later segment overwrites the lanes past `count`): AVX2's masked
-            // loads and stores (VMASKMOVPS) are several micro-ops each on AMD cores.
+            // channel's row: its lanes past `count` (zeros) are overwritten by a later segment
+            // or lie past the tile's pixels. AVX2's masked loads and stores (VMASKMOVPS) are
+            // several micro-ops each on AMD cores (benches/README.md, note 64).
             let mask = S::mask(count);
             let store_mask = (i + c + lanes > row).then_some(mask);
-            let (kk, cs) = (kk, b.x_cs);
+            let cs = b.x_cs;
             match (map.sw, count == lanes) {
                 (1, true) => copy_rows::<S>(kk, src, cs, dst, row, None, |s| S::load(s)),
                 (1, false) => copy_rows::<S>(kk, src, cs, dst, row, store_mask, |s| {
